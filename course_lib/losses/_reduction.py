@@ -58,28 +58,35 @@ def standardize_reduction(reduction: str | None) -> str | None:
     return reduction
 
 
-def _weights_like(weights: np.ndarray, values: np.ndarray, name: str) -> np.ndarray:
-    """Align ``weights`` to ``values`` and check that they broadcast *without* changing
-    the shape of ``values``; return the aligned (un-broadcast) weights."""
+def _check_weights_fit(weights: np.ndarray, values: np.ndarray, name: str) -> None:
+    """Check that ``weights``, once aligned to ``values`` by Keras' trailing-axis rule,
+    broadcast onto the values without enlarging them.
+
+    Keras multiplies whatever broadcasts; we refuse weights that would silently
+    stretch the losses along an axis they were not meant for.
+    """
     aligned_values, aligned = align_ranks(values, weights)
     if aligned.ndim == 0:
-        return aligned
-    fits = aligned.ndim == aligned_values.ndim and all(
+        return
+    same_rank = aligned.ndim == aligned_values.ndim and all(
         w in (1, v) for w, v in zip(aligned.shape, aligned_values.shape)
     )
-    if not fits or aligned_values.shape != values.shape:
+    # A lower-rank weight would broadcast from the right (along the last axis,
+    # not the batch axis), so only a single number is allowed that way.
+    fits = same_rank or (aligned.ndim < aligned_values.ndim and aligned.size == 1)
+    if not fits:
+        per_sample = values.shape[:1] + (1,) * max(values.ndim - 1, 0)
+        hint = (
+            " A rank-1 y_true is ONE sample for losses that average over the last axis;"
+            " reshape y to (N, 1) for N samples."
+            if values.ndim == 0
+            else ""
+        )
         raise ValueError(
             f"{name} of shape {weights.shape} does not fit the per-sample losses of shape "
-            f"{values.shape}. Give one weight per sample {values.shape[:1] + (1,) * max(values.ndim - 1, 0)}, "
-            f"one per value {values.shape}, or a scalar."
-            + (
-                " (A rank-1 y_true is ONE sample for losses that average over the last "
-                "axis; reshape y to (N, 1) for N samples.)"
-                if values.ndim == 0
-                else ""
-            )
+            f"{values.shape}: give a scalar, one weight per sample {per_sample} or one per "
+            f"value {values.shape}.{hint}"
         )
-    return aligned
 
 
 def apply_mask(
@@ -101,7 +108,7 @@ def apply_mask(
     float_mask = mask.astype(values.dtype)
     if reduction in ("mean", "sum_over_batch_size"):
         valid = float_mask.sum()
-        float_mask *= values.dtype.type(mask.size / valid) if valid else 0
+        float_mask *= values.dtype.type(mask.size) / valid if valid else 0
     if sample_weight is None:
         return float_mask
     float_mask, sample_weight = align_ranks(float_mask, sample_weight)
@@ -169,8 +176,9 @@ def reduce_weighted_values(
     values = np.asarray(values)
     if sample_weight is not None:
         sample_weight = as_numeric_array(sample_weight, "sample_weight").astype(values.dtype)
-        sample_weight = _weights_like(sample_weight, values, "sample_weight")
+        _check_weights_fit(sample_weight, values, "sample_weight")
     sample_weight = apply_mask(sample_weight, mask, values, reduction)
     if sample_weight is not None:
+        values, sample_weight = align_ranks(values, sample_weight)
         values = values * sample_weight
     return reduce_values(values, sample_weight, reduction)

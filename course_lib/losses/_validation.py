@@ -194,3 +194,40 @@ def check_bool(name: str, value: Any) -> bool:
     if not isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{name} must be True or False; got {value!r}.")
     return bool(value)
+
+
+def check_axis_argument(axis: Any, name: str = "axis") -> int | tuple[int, ...] | None:
+    """Type-check an ``axis`` argument before the input's rank is known.
+
+    Accepts ``None``, an int, or a tuple/list of distinct ints (returned as a
+    tuple).  Loss classes call this in ``__init__`` so that ``axis="1"`` fails
+    at construction; the range is checked at call time by :func:`check_axes`.
+
+    >>> check_axis_argument([1, 2])
+    (1, 2)
+    """
+    if axis is None:
+        return None
+    items = tuple(axis) if isinstance(axis, (tuple, list)) else (axis,)
+    if any(isinstance(a, bool) or not isinstance(a, Integral) for a in items):
+        raise TypeError(f"{name} must be None, an int or a tuple of ints; got {axis!r}.")
+    if len(set(items)) != len(items):
+        raise ValueError(f"{name}={axis!r} repeats an axis.")
+    return tuple(int(a) for a in items) if isinstance(axis, (tuple, list)) else int(axis)
+
+
+def as_integer_labels(x: ArrayLike, name: str) -> np.ndarray:
+    """Convert labels that are only compared for equality (any sign) to ``int64``.
+
+    Unlike :func:`as_class_ids` there is no range to respect, but fractional,
+    infinite or NaN values are refused: ``1.7`` is not a label.
+
+    >>> as_integer_labels([3., -1., 3.], "y_true")
+    array([ 3, -1,  3])
+    """
+    array = as_numeric_array(x, name)
+    if array.dtype.kind == "f" and (
+        not np.all(np.isfinite(array)) or np.any(array != np.round(array))
+    ):
+        raise ValueError(f"{name} must hold integer labels; got non-integer values.")
+    return array.astype(np.int64)

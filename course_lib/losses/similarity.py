@@ -1,3 +1,95 @@
-"""(being written)"""
+r"""Similarity losses: compare the *direction* of two vectors, ignoring their length.
 
-__all__: list[str] = []
+The cosine of the angle between :math:`y` and :math:`\hat y` is the dot product
+of the two unit vectors.  Keras returns its *negative*, so that minimising the
+loss aligns the prediction with the target:
+
+==============  ================================  =====================
+loss value      angle between the vectors         meaning
+==============  ================================  =====================
+-1              0 degrees                         identical direction
+0               90 degrees (or a zero vector)     orthogonal
++1              180 degrees                       opposite direction
+==============  ================================  =====================
+
+Lower is better: **-1 is a perfect match**, not +1.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike, DTypeLike
+
+from course_lib.losses._base import LossFunctionWrapper
+from course_lib.losses._validation import EPSILON, as_pair, check_axes, check_axis_argument
+
+__all__ = ["CosineSimilarity", "cosine_similarity"]
+
+
+def floored_norm(x: np.ndarray, axes: tuple[int, ...] | None) -> np.ndarray:
+    r"""The L2 norm over ``axes`` (kept as size-1 axes), floored at :math:`\epsilon`.
+
+    .. math:: n(x) = \max\bigl(\lVert x \rVert_2,\ \epsilon\bigr), \qquad \epsilon = 10^{-7}
+
+    Dividing by :math:`n(x)` is Keras' ``x * min(rsqrt(sum x^2), 1/eps)``.
+
+    >>> floored_norm(np.array([[3., 4.], [0., 0.]]), (1,))
+    array([[5.e+00],
+           [1.e-07]])
+    """
+    return np.maximum(np.sqrt(np.sum(np.square(x), axis=axes, keepdims=True)), EPSILON)
+
+
+def cosine_similarity(y_true: ArrayLike, y_pred: ArrayLike, axis: int | tuple[int, ...] | None = -1) -> np.ndarray:
+    r"""Negative cosine similarity along ``axis``.
+
+    .. math::
+        \ell(y, \hat y) = -\sum_{j \in \text{axis}} \tilde y_j\, \tilde p_j, \qquad
+        \tilde x = \frac{x}{\max(\lVert x\rVert_2,\ \epsilon)}, \quad \epsilon = 10^{-7}
+
+    The value lies in :math:`[-1, 1]` and **-1 means the vectors point the same
+    way** (lower is better); 0 means orthogonal.  The norm is floored at
+    :math:`\epsilon`, so a zero vector gives 0 instead of NaN, and a vector
+    shorter than :math:`\epsilon` is scaled by :math:`1/\epsilon` but *not*
+    made unit length.  Gradient, for :math:`\lVert\hat y\rVert \ge \epsilon`:
+    :math:`-(\tilde y - (\tilde y\cdot\tilde p)\,\tilde p)/\lVert\hat y\rVert`,
+    which is orthogonal to :math:`\hat y` (only its direction matters);
+    below the floor it is :math:`-\tilde y/\epsilon`.
+
+    Parameters
+    ----------
+    axis : int, tuple of ints or None, default -1
+        The feature axis (or axes); ``None`` treats the whole array as one vector.
+
+    Examples
+    --------
+    >>> cosine_similarity([[0., 1.], [1., 1.], [1., 1.]], [[1., 0.], [1., 1.], [-1., -1.]])
+    array([-0.        , -0.99999994,  0.99999994], dtype=float32)
+    >>> cosine_similarity([[1., 1.]], [[0., 0.]])  # a zero vector: 0, not NaN
+    array([-0.], dtype=float32)
+    """
+    y_true, y_pred = as_pair(y_true, y_pred)
+    axes = check_axes(check_axis_argument(axis), y_pred.ndim)
+    unit_true = y_true / floored_norm(y_true, axes)
+    unit_pred = y_pred / floored_norm(y_pred, axes)
+    return -np.sum(unit_true * unit_pred, axis=axes)
+
+
+class CosineSimilarity(LossFunctionWrapper):
+    """Class form of :func:`cosine_similarity`.
+
+    Examples
+    --------
+    >>> CosineSimilarity(axis=1)([[0., 1.], [1., 1.]], [[1., 0.], [1., 1.]])  # (0 - 1) / 2
+    np.float32(-0.5)
+    """
+
+    def __init__(
+        self,
+        axis: int | tuple[int, ...] | None = -1,
+        reduction: str | None = "sum_over_batch_size",
+        name: str = "cosine_similarity",
+        dtype: DTypeLike | None = None,
+    ) -> None:
+        axis = check_axis_argument(axis)
+        super().__init__(cosine_similarity, reduction=reduction, name=name, dtype=dtype, axis=axis)

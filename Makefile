@@ -1,0 +1,35 @@
+# One entry point for learners, instructors and CI.
+#   make lab    set everything up, then open the course in JupyterLab
+#   make test   set everything up, then run the whole test suite
+# Everything is installed into ./.venv; nothing touches your system Python.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+# Two pytest workers, one whole file per worker (nbval needs a notebook's cells
+# to stay together on one kernel).
+PYTEST_ARGS ?= -n 2 --dist loadfile
+
+.PHONY: setup lab test bench clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -c 'import sys; sys.exit("Python >= 3.10 is required") if sys.version_info < (3, 10) else None'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+lab: setup
+	$(BIN)/jupyter lab notebooks/
+
+test: setup
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: setup
+	$(BIN)/python benchmarks/bench_losses.py
+
+clean:
+	rm -rf $(VENV) *.egg-info

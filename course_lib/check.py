@@ -1,0 +1,187 @@
+"""Compare a ``course_lib`` loss with Keras and print a short, deterministic verdict.
+
+This is the only module of ``course_lib`` that imports TensorFlow, and it does
+so lazily, when a check runs.  Notebooks use it to prove, in a visible cell,
+that our NumPy loss and our hand-derived gradient agree with Keras:
+
+>>> import numpy as np
+>>> from course_lib.check import check_loss
+>>> y_true = np.array([[0.0, 1.0], [1.0, 0.0]])
+>>> y_pred = np.array([[0.2, 0.7], [0.4, 0.1]])
+>>> print(check_loss("huber", y_true, y_pred, delta=0.5))  # doctest: +SKIP
+huber(delta=0.5) vs keras.losses.huber on 2 samples (float64)
+  value:    OK (max |difference| within rtol=1e-09, atol=1e-12)
+  gradient: OK (max |difference| within rtol=1e-07, atol=1e-09) vs tf.GradientTape
+
+The verdict prints only OK/MISMATCH and the tolerance, not the raw
+differences, so that its text does not depend on the CPU's rounding; the
+differences are kept on the returned object for anyone who wants them.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+import course_lib.gradients as our_gradients
+import course_lib.losses as our_losses
+
+#: Losses that TensorFlow always computes in float32 (``tf.nn.ctc_loss``).
+_FLOAT32_ONLY = {"ctc", "CTC"}
+
+
+def _keras():
+    """Import Keras with TensorFlow's C++ start-up logs silenced."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+    import keras
+    import tensorflow as tf
+
+    return keras, tf
+
+
+def _describe(name: str, options: dict[str, Any]) -> str:
+    arguments = ", ".join(f"{key}={value!r}" for key, value in options.items())
+    return f"{name}({arguments})"
+
+
+@dataclass
+class Verdict:
+    """Outcome of one comparison.  ``str(verdict)`` is the printable, stable summary."""
+
+    description: str
+    value_ok: bool
+    value_error: float
+    value_tolerance: tuple[float, float]
+    gradient_ok: bool | None = None
+    gradient_error: float = float("nan")
+    gradient_tolerance: tuple[float, float] = (0.0, 0.0)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when the value and (if checked) the gradient both agree."""
+        return self.value_ok and self.gradient_ok is not False
+
+    def __str__(self) -> str:
+        def line(label: str, ok: bool, tol: tuple[float, float], suffix: str = "") -> str:
+            status = "OK" if ok else "MISMATCH"
+            return f"  {label:<9} {status} (max |difference| within rtol={tol[0]:g}, atol={tol[1]:g}){suffix}"
+
+        lines = [self.description, line("value:", self.value_ok, self.value_tolerance)]
+        if self.gradient_ok is not None:
+            lines.append(
+                line("gradient:", self.gradient_ok, self.gradient_tolerance, " vs tf.GradientTape")
+            )
+        lines += [f"  note: {note}" for note in self.notes]
+        return "\n".join(lines)
+
+
+def _max_violation(ours: np.ndarray, theirs: np.ndarray, rtol: float, atol: float) -> tuple[bool, float]:
+    ours, theirs = np.asarray(ours, dtype=np.float64), np.asarray(theirs, dtype=np.float64)
+    if ours.shape != theirs.shape:
+        return False, float("inf")
+    both_inf = np.isinf(ours) & np.isinf(theirs) & (np.sign(ours) == np.sign(theirs))
+    difference = np.where(both_inf, 0.0, np.abs(ours - theirs))
+    ok = bool(np.all(difference <= atol + rtol * np.abs(theirs)) or not difference.size)
+    return ok, float(difference.max(initial=0.0))
+
+
+def _tolerances(dtype: np.dtype) -> tuple[tuple[float, float], tuple[float, float]]:
+    if dtype == np.float64:
+        return (1e-9, 1e-12), (1e-7, 1e-9)
+    return (2e-5, 2e-6), (2e-4, 2e-5)
+
+
+def check_loss(
+    name: str,
+    y_true: Any,
+    y_pred: Any,
+    *,
+    gradient: bool = True,
+    dtype: str = "float64",
+    **options: Any,
+) -> Verdict:
+    """Compare the *function* ``course_lib.losses.<name>`` with ``keras.losses.<name>``.
+
+    Checks the per-sample values and, if ``gradient``, our hand-derived
+    ``course_lib.gradients.<name>`` against ``tf.GradientTape`` applied to the
+    Keras function (the derivative of the sum over samples).
+
+    Parameters
+    ----------
+    name : str
+        The snake_case function name shared by both libraries, e.g. ``"huber"``.
+    y_true, y_pred : array_like
+        Inputs, converted to ``dtype`` (``y_true`` keeps integer labels for the
+        sparse, generalised cross-entropy, circle and CTC losses).
+    dtype : {"float64", "float32"}
+        Precision of the comparison; CTC is always float32 (TensorFlow's kernel).
+    **options
+        Keyword arguments of the loss, e.g. ``delta=0.5`` or ``from_logits=True``.
+    """
+    keras, tf = _keras()
+    if name in _FLOAT32_ONLY:
+        dtype = "float32"
+    y_pred = np.asarray(y_pred, dtype=dtype)
+    y_true = np.asarray(y_true)
+    if y_true.dtype.kind == "f":
+        y_true = y_true.astype(dtype)
+    value_tol, gradient_tol = _tolerances(np.dtype(dtype))
+
+    ours = getattr(our_losses, name)(y_true, y_pred, **options)
+    theirs = getattr(keras.losses, name)(tf.constant(y_true), tf.constant(y_pred), **options)
+    value_ok, value_error = _max_violation(ours, np.asarray(theirs), *value_tol)
+    samples = np.size(ours)
+    verdict = Verdict(
+        f"{_describe(name, options)} vs keras.losses.{name} on {samples} "
+        f"sample{'s' if samples != 1 else ''} ({dtype})",
+        value_ok,
+        value_error,
+        value_tol,
+    )
+    if gradient:
+        variable = tf.Variable(y_pred)
+        with tf.GradientTape() as tape:
+            total = tf.reduce_sum(getattr(keras.losses, name)(tf.constant(y_true), variable, **options))
+        reference = tape.gradient(total, variable).numpy()
+        ours_gradient = getattr(our_gradients, name)(y_true, y_pred, **options)
+        verdict.gradient_ok, verdict.gradient_error = _max_violation(
+            ours_gradient, reference, *gradient_tol
+        )
+        verdict.gradient_tolerance = gradient_tol
+    return verdict
+
+
+def check_class(
+    class_name: str,
+    y_true: Any,
+    y_pred: Any,
+    *,
+    sample_weight: Any = None,
+    dtype: str = "float64",
+    **config: Any,
+) -> Verdict:
+    """Compare ``course_lib.losses.<class_name>(**config)`` with the Keras class.
+
+    This exercises the reduction and ``sample_weight`` handling as well as the
+    loss itself.  Both classes are built with the same ``dtype``.
+    """
+    keras, tf = _keras()
+    if class_name in _FLOAT32_ONLY:
+        dtype = "float32"
+    y_pred = np.asarray(y_pred, dtype=dtype)
+    y_true = np.asarray(y_true)
+    if y_true.dtype.kind == "f":
+        y_true = y_true.astype(dtype)
+    value_tol, _ = _tolerances(np.dtype(dtype))
+    ours = getattr(our_losses, class_name)(dtype=dtype, **config)(y_true, y_pred, sample_weight=sample_weight)
+    keras_loss = getattr(keras.losses, class_name)(dtype=dtype, **config)
+    theirs = keras_loss(y_true, y_pred, sample_weight=sample_weight)
+    value_ok, value_error = _max_violation(ours, np.asarray(theirs), *value_tol)
+    weighted = "" if sample_weight is None else ", weighted"
+    description = f"{_describe(class_name, config)} vs keras.losses.{class_name} ({dtype}{weighted})"
+    return Verdict(description, value_ok, value_error, value_tol)

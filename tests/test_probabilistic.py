@@ -1,0 +1,1 @@
+(temporary) see HELPER_BRIEF.md
