@@ -81,6 +81,6 @@ def categorical_hinge(y_true: ArrayLike, y_pred: ArrayLike) -> np.ndarray:
     neg = np.max(wrong_scores, axis=-1, keepdims=True)
     pos = np.sum(y_true * y_pred, axis=-1, keepdims=True)
     is_max = wrong_scores == neg
-    share = is_max / np.sum(is_max, axis=-1, keepdims=True)
+    share = is_max.astype(y_pred.dtype) / np.sum(is_max, axis=-1, keepdims=True)
     active = neg - pos + 1.0 >= 0
     return shaped_like(np.where(active, (1.0 - y_true) * share - y_true, 0.0), shape, y_pred.dtype)

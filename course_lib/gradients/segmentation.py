@@ -5,16 +5,15 @@ quotient rule gives, for every element :math:`p` that enters the sums,
 
 .. math::
     \frac{\partial \ell}{\partial p}
-    = -\frac{\partial N/\partial p \cdot D - N \cdot \partial D/\partial p}{D^2}
-    = \frac{1}{D}\Bigl(\frac{N}{D}\,\frac{\partial D}{\partial p} - \frac{\partial N}{\partial p}\Bigr).
+    = -\frac{N' D - N D'}{D^2}
+    = \frac{1}{D}\Bigl(\frac{N}{D}\,D' - N'\Bigr),
+    \qquad N' = \frac{\partial N}{\partial p},\ D' = \frac{\partial D}{\partial p}.
 
-==========  ==========================  ================================================
-loss        :math:`N,\ D`               :math:`\partial N/\partial p,\ \partial D/\partial p`
-==========  ==========================  ================================================
-Dice        :math:`2\sum yp,\ \sum y + \sum p + \epsilon`           :math:`2y,\ 1`
-Tversky     :math:`\sum yp,\ \sum yp + \alpha\sum y(1-p) + \beta\sum(1-y)p + \epsilon`
-            :math:`y,\ (1-\alpha)y + \beta(1-y)`
-==========  ==========================  ================================================
+* Dice: :math:`N = 2\sum yp`, :math:`D = \sum y + \sum p + \epsilon`, so
+  :math:`N' = 2y` and :math:`D' = 1`.
+* Tversky: :math:`N = \sum yp`,
+  :math:`D = \sum yp + \alpha\sum y(1-p) + \beta\sum(1-y)p + \epsilon`, so
+  :math:`N' = y` and :math:`D' = y - \alpha y + \beta(1-y)`.
 
 The sums are kept with size-1 axes so that they broadcast back to the shape
 of ``y_pred``.
@@ -33,7 +32,9 @@ __all__ = ["dice", "tversky"]
 
 
 def dice(y_true: ArrayLike, y_pred: ArrayLike, axis: Axis = None) -> np.ndarray:
-    r"""Gradient of Dice: :math:`\frac{2}{S}\bigl(\frac{\sum yp}{S} - y\bigr)`, :math:`S = \sum y + \sum p + \epsilon`.
+    r"""Gradient of Dice: :math:`\frac{2}{S}\bigl(\frac{\sum yp}{S} - y\bigr)`.
+
+    Here :math:`S = \sum y + \sum p + \epsilon`, summed over ``axis``.
 
     >>> dice([[1., 0.]], [[0.5, 0.5]])  # S = 2, sum yp = 0.5
     array([[-0.75,  0.25]], dtype=float32)
@@ -49,11 +50,12 @@ def dice(y_true: ArrayLike, y_pred: ArrayLike, axis: Axis = None) -> np.ndarray:
 def tversky(
     y_true: ArrayLike, y_pred: ArrayLike, alpha: float = 0.5, beta: float = 0.5, axis: Axis = None
 ) -> np.ndarray:
-    r"""Gradient of Tversky: :math:`\frac1D\bigl(\frac{\text{TP}}{D}\,((1-\alpha)y + \beta(1-y)) - y\bigr)`.
+    r"""Gradient of Tversky: :math:`\frac1D\bigl(\frac{\text{TP}}{D}\,D' - y\bigr)`.
 
-    :math:`D = \text{TP} + \alpha\sum y(1-p) + \beta\sum(1-y)p + \epsilon` and
-    :math:`\text{TP} = \sum yp`.  Note that raising ``alpha`` makes the gradient
-    on foreground pixels (:math:`y=1`) steeper: ``alpha`` weighs false negatives.
+    Here :math:`\text{TP} = \sum yp`, the denominator is
+    :math:`D = \text{TP} + \alpha\sum y(1-p) + \beta\sum(1-y)p + \epsilon` (``alpha``
+    weighs the soft false negatives, as in Keras' code) and its derivative is
+    :math:`D' = (1-\alpha)\,y + \beta\,(1-y)`.
 
     >>> tversky([[1., 0.]], [[0.5, 0.5]])  # TP = 0.5, D = 1
     array([[-0.75,  0.25]], dtype=float32)

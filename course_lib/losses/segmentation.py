@@ -156,8 +156,8 @@ class Tversky(LossFunctionWrapper):
 
     Examples
     --------
-    >>> Tversky(alpha=0.9, beta=0.1)([[1., 1., 1.]], [[0.4, 0.4, 0.4]])
-    np.float32(0.5744681)
+    >>> Tversky(alpha=0.9, beta=0.1)([[1., 1., 1.]], [[0.4, 0.4, 0.4]])  # axis=None: one number
+    array(0.574468..., dtype=float32)
     """
 
     def __init__(

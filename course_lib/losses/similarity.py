@@ -40,7 +40,9 @@ def floored_norm(x: np.ndarray, axes: tuple[int, ...] | None) -> np.ndarray:
     return np.maximum(np.sqrt(np.sum(np.square(x), axis=axes, keepdims=True)), EPSILON)
 
 
-def cosine_similarity(y_true: ArrayLike, y_pred: ArrayLike, axis: int | tuple[int, ...] | None = -1) -> np.ndarray:
+def cosine_similarity(
+    y_true: ArrayLike, y_pred: ArrayLike, axis: int | tuple[int, ...] | None = -1
+) -> np.ndarray:
     r"""Negative cosine similarity along ``axis``.
 
     .. math::
@@ -63,7 +65,8 @@ def cosine_similarity(y_true: ArrayLike, y_pred: ArrayLike, axis: int | tuple[in
 
     Examples
     --------
-    >>> cosine_similarity([[0., 1.], [1., 1.], [1., 1.]], [[1., 0.], [1., 1.], [-1., -1.]])
+    >>> y_true = [[0., 1.], [1., 1.], [1., 1.]]
+    >>> cosine_similarity(y_true, [[1., 0.], [1., 1.], [-1., -1.]])  # -1: same direction
     array([-0.        , -0.99999994,  0.99999994], dtype=float32)
     >>> cosine_similarity([[1., 1.]], [[0., 0.]])  # a zero vector: 0, not NaN
     array([-0.], dtype=float32)

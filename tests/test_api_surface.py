@@ -1,0 +1,90 @@
+"""course_lib.losses mirrors the public surface of keras.losses (Keras 3.15.1)."""
+
+from __future__ import annotations
+
+import inspect
+import subprocess
+import sys
+
+import keras
+import pytest
+
+import course_lib.gradients as G
+import course_lib.losses as L
+
+KERAS_CLASSES = sorted(
+    name for name, obj in vars(keras.losses).items()
+    if isinstance(obj, type) and issubclass(obj, keras.losses.Loss) and name != "Loss"
+)  # fmt: skip
+KERAS_FUNCTIONS = sorted(
+    name for name, obj in vars(keras.losses).items()
+    if inspect.isfunction(obj) and name not in {"get", "serialize", "deserialize"}
+)  # fmt: skip
+
+
+def test_keras_has_the_22_losses_the_course_covers():
+    assert len(KERAS_CLASSES) == 22 and len(KERAS_FUNCTIONS) == 22
+
+
+def _parameters(callable_) -> list[tuple[str, object]]:
+    signature = inspect.signature(callable_)
+    return [
+        (p.name, p.default)
+        for p in signature.parameters.values()
+        if p.name != "self" and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)
+    ]
+
+
+@pytest.mark.parametrize("name", KERAS_CLASSES)
+def test_class_has_keras_constructor_signature(name):
+    ours = getattr(L, name)
+    assert issubclass(ours, L.Loss)
+    assert _parameters(ours.__init__) == _parameters(getattr(keras.losses, name).__init__)
+
+
+@pytest.mark.parametrize("name", KERAS_FUNCTIONS)
+def test_function_has_keras_signature(name):
+    assert _parameters(getattr(L, name)) == _parameters(getattr(keras.losses, name))
+
+
+@pytest.mark.parametrize("name", KERAS_FUNCTIONS)
+def test_every_loss_has_a_gradient_with_the_same_signature(name):
+    assert _parameters(getattr(G, name)) == _parameters(getattr(L, name))
+
+
+@pytest.mark.parametrize("name", KERAS_CLASSES)
+def test_default_name_matches_keras(name):
+    keras_name = getattr(keras.losses, name)().name if name != "CategoricalGeneralizedCrossEntropy" else None
+    if keras_name is not None:
+        assert getattr(L, name)().name == keras_name
+
+
+@pytest.mark.parametrize(
+    "alias", ["mse", "MSE", "mae", "MAE", "mape", "MAPE", "msle", "MSLE", "kld", "KLD", "bce", "BCE"]
+)
+def test_keras_string_aliases_resolve_to_the_same_loss(alias):
+    assert L.get(alias).__name__ == keras.losses.get(alias).__name__
+    assert getattr(L, alias) is L.get(alias)
+
+
+@pytest.mark.parametrize("identifier", KERAS_FUNCTIONS + KERAS_CLASSES)
+def test_get_resolves_every_keras_identifier(identifier):
+    ours, theirs = L.get(identifier), keras.losses.get(identifier)
+    assert type(ours).__name__ == type(theirs).__name__ or ours.__name__ == theirs.__name__
+
+
+@pytest.mark.parametrize("identifier", ["logcosh", "kullback_leibler_divergence", "huber_loss"])
+def test_get_rejects_what_keras_rejects(identifier):
+    with pytest.raises(ValueError, match="Could not interpret loss identifier"):
+        keras.losses.get(identifier)
+    with pytest.raises(ValueError, match="Could not interpret loss identifier"):
+        L.get(identifier)
+
+
+def test_importing_course_lib_does_not_import_tensorflow():
+    code = (
+        "import sys, course_lib, course_lib.losses, course_lib.gradients, course_lib.check\n"
+        "heavy = sorted(m for m in ('tensorflow', 'keras') if m in sys.modules)\n"
+        "assert not heavy, heavy\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
