@@ -67,10 +67,28 @@ def test_keras_string_aliases_resolve_to_the_same_loss(alias):
     assert getattr(L, alias) is L.get(alias)
 
 
-@pytest.mark.parametrize("identifier", KERAS_FUNCTIONS + KERAS_CLASSES)
+KERAS_GET_CANNOT_RESOLVE = {"categorical_generalized_cross_entropy", "CategoricalGeneralizedCrossEntropy"}
+
+
+@pytest.mark.parametrize("identifier", sorted(set(KERAS_FUNCTIONS + KERAS_CLASSES) - KERAS_GET_CANNOT_RESOLVE))
 def test_get_resolves_every_keras_identifier(identifier):
     ours, theirs = L.get(identifier), keras.losses.get(identifier)
-    assert type(ours).__name__ == type(theirs).__name__ or ours.__name__ == theirs.__name__
+    if isinstance(theirs, keras.losses.Loss):
+        assert type(ours).__name__ == type(theirs).__name__
+    else:
+        assert ours.__name__ == theirs.__name__
+
+
+@pytest.mark.parametrize("identifier", sorted(KERAS_GET_CANNOT_RESOLVE))
+def test_get_resolves_the_loss_that_keras_registry_forgets(identifier):
+    """Deviation: Keras 3.15's `get` cannot resolve the generalised cross-entropy by name."""
+    with pytest.raises(ValueError, match="Could not interpret"):
+        keras.losses.get(identifier)
+    resolved = L.get(identifier)
+    if identifier[0].isupper():
+        assert isinstance(resolved, L.CategoricalGeneralizedCrossEntropy) and resolved.q == 0.5
+    else:
+        assert resolved is L.categorical_generalized_cross_entropy
 
 
 @pytest.mark.parametrize("identifier", ["logcosh", "kullback_leibler_divergence", "huber_loss"])

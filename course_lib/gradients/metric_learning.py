@@ -93,7 +93,7 @@ def circle(
     sigma = np.exp(-np.logaddexp(0.0, -(pos_lse + neg_lse)))
     # Links 2 and 3: softmax weight times the slope of each pair logit in d.
     pos_slope = 2.0 * gamma * distance
-    neg_slope = np.where(distance <= 1.0 + margin, -2.0 * gamma * (1.0 - distance), 0.0)
+    neg_slope = np.where(1.0 + margin - distance >= 0, -2.0 * gamma * (1.0 - distance), 0.0)
     d_loss_d_distance = sigma[:, None] * (
         _softmax_rows(pos_logits, pos_lse) * pos_slope
         + _softmax_rows(neg_logits, neg_lse) * neg_slope

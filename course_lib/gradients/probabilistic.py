@@ -40,6 +40,8 @@ from numpy.typing import ArrayLike
 from course_lib.gradients._common import pair_with_shape, shaped_like
 from course_lib.losses._validation import EPSILON, check_bool
 from course_lib.losses.probabilistic import (
+    _bce_from_logits,
+    _bce_from_probabilities,
     _binary_inputs,
     _categorical_inputs,
     _check_ignore_class,
@@ -128,13 +130,17 @@ def binary_focal_crossentropy(
 
     The loss is :math:`w F B / d` with :math:`F = (1-p_t)^\gamma`,
     :math:`p_t = yp + (1-y)(1-p)` (so :math:`\partial p_t/\partial p = 2y-1`) and
-    :math:`B` the clipped BCE term.  Hence
+    :math:`B` the BCE term.  Hence
 
     .. math:: \frac{\partial\ell}{\partial p} = \frac{w}{d}\Bigl[
               -\gamma(1-p_t)^{\gamma-1}(2y-1)\,B + F\,\frac{\partial B}{\partial p}\Bigr],
-              \qquad \frac{\partial B}{\partial p} = \frac{p'-y}{p'(1-p')}\ (0 \text{ if clipped})
+              \qquad \frac{\partial B}{\partial p} = \frac{p'-y}{p'(1-p')}\ (0 \text{ if clipped}).
 
-    and for logits, :math:`p = \sigma(z)`, multiply by :math:`p(1-p)`.
+    For logits, :math:`p = \sigma(z)` and :math:`B` is the unclipped logit form, so
+    :math:`\partial p/\partial z = p(1-p)` and :math:`\partial B/\partial z = p - y`:
+
+    .. math:: \frac{\partial\ell}{\partial z} = \frac{w}{d}\Bigl[
+              -\gamma(1-p_t)^{\gamma-1}(2y-1)\,p(1-p)\,B + F\,(p - y)\Bigr].
 
     >>> binary_focal_crossentropy([[1.]], [[0.5]], gamma=0.0)  # = BCE: -1/p
     array([[-2.]], dtype=float32)
@@ -143,21 +149,23 @@ def binary_focal_crossentropy(
     alpha, gamma = _focal_options(alpha, gamma)
     from_logits, label_smoothing = _crossentropy_options(from_logits, label_smoothing)
     y, y_pred_, axis = _binary_inputs(y_true, y_pred, label_smoothing, axis)
-    p = _sigmoid(y_pred_) if from_logits else y_pred_
-    p_clipped = _clip_probability(p)
-    bce = -(y * np.log(p_clipped) + (1.0 - y) * np.log(1.0 - p_clipped))
-    d_bce = np.where(_inside_clip(p), (p_clipped - y) / (p_clipped * (1.0 - p_clipped)), 0.0)
+    if from_logits:  # derivatives with respect to z
+        p = _sigmoid(y_pred_)
+        bce, d_bce, d_p = _bce_from_logits(y, y_pred_), p - y, p * (1.0 - p)
+    else:  # derivatives with respect to p
+        p = y_pred_
+        p_clipped = _clip_probability(p)
+        bce, d_p = _bce_from_probabilities(y, p), 1.0
+        d_bce = np.where(_inside_clip(p), (p_clipped - y) / (p_clipped * (1.0 - p_clipped)), 0.0)
     miss = 1.0 - (y * p + (1.0 - y) * (1.0 - p))  # 1 - p_t
     if gamma == 0:
         d_focal = np.zeros_like(miss)
     else:
         with np.errstate(divide="ignore"):  # (1 - p_t)**(gamma - 1) at p_t = 1, gamma < 1
-            d_focal = -gamma * miss ** (gamma - 1.0) * (2.0 * y - 1.0)
+            d_focal = -gamma * miss ** (gamma - 1.0) * (2.0 * y - 1.0) * d_p
     grad = d_focal * bce + miss**gamma * d_bce
     if apply_class_balancing:
         grad = (alpha * y + (1.0 - alpha) * (1.0 - y)) * grad
-    if from_logits:
-        grad = grad * p * (1.0 - p)
     return shaped_like(grad / y_pred_.shape[axis], np.shape(y_pred), y_pred_.dtype)
 
 

@@ -181,4 +181,5 @@ def reduce_weighted_values(
     if sample_weight is not None:
         values, sample_weight = align_ranks(values, sample_weight)
         values = values * sample_weight
-    return reduce_values(values, sample_weight, reduction)
+    reduced = reduce_values(values, sample_weight, reduction)
+    return reduced[()] if reduced.ndim == 0 else reduced  # a NumPy scalar, not a 0-d array

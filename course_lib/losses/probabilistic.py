@@ -204,6 +204,18 @@ def _label_inputs(
     return ids, valid, y_pred
 
 
+def _bce_from_probabilities(y: np.ndarray, p: np.ndarray) -> np.ndarray:
+    r"""Element-wise :math:`-[y\log p' + (1-y)\log(1-p')]` with the clipped :math:`p'`."""
+    p = _clip_probability(p)
+    return -(y * np.log(p) + (1.0 - y) * np.log(1.0 - p))
+
+
+def _bce_from_logits(y: np.ndarray, z: np.ndarray) -> np.ndarray:
+    r"""Element-wise :math:`\max(z,0) - zy + \log(1+e^{-|z|})`: the same loss for
+    :math:`p=\sigma(z)`, exact and overflow-free for any :math:`z`."""
+    return np.maximum(z, 0.0) - z * y + np.log1p(np.exp(-np.abs(z)))
+
+
 def _pick(values: np.ndarray, ids: np.ndarray) -> np.ndarray:
     """``values[..., ids]`` sample by sample: the entry of each sample's true class."""
     return np.take_along_axis(values, ids[..., np.newaxis], axis=-1)[..., 0]
@@ -256,11 +268,9 @@ def binary_crossentropy(
     from_logits, label_smoothing = _crossentropy_options(from_logits, label_smoothing)
     y, y_pred, axis = _binary_inputs(y_true, y_pred, label_smoothing, axis)
     if from_logits:
-        z = y_pred
-        values = np.maximum(z, 0.0) - z * y + np.log1p(np.exp(-np.abs(z)))
+        values = _bce_from_logits(y, y_pred)
     else:
-        p = _clip_probability(y_pred)
-        values = -(y * np.log(p) + (1.0 - y) * np.log(1.0 - p))
+        values = _bce_from_probabilities(y, y_pred)
     return np.mean(values, axis=axis)
 
 
@@ -287,16 +297,20 @@ def binary_focal_crossentropy(
 
     :math:`\gamma = 0` (without balancing) gives back binary cross-entropy.
 
-    Assumptions, as in Keras: with ``from_logits=True`` the logits are first
-    turned into :math:`p = \sigma(z)` and the *clipped* probability formula of
-    :func:`binary_crossentropy` is used (not its stable logit form), while
-    :math:`p_t` uses the unclipped :math:`p`.  ``alpha`` only acts when
-    ``apply_class_balancing=True``.
+    With ``from_logits=True``, :math:`p = \sigma(z)` and the BCE term is the
+    stable, unclipped logit form of :func:`binary_crossentropy`; with
+    probabilities it is the clipped one.  :math:`p_t` always uses the unclipped
+    :math:`p`, and ``alpha`` only acts when ``apply_class_balancing=True``.  (Read
+    literally, Keras' source clips in both cases, but on the TensorFlow backend
+    ``ops.sigmoid`` remembers its logits and the BCE uses them: for
+    :math:`y=1, z=-30` and :math:`\gamma=0`, Keras returns 30, not
+    :math:`-\log\epsilon \approx 16.1`.  We match what Keras computes.)
 
     Gradient (product rule), with :math:`B` the BCE term and :math:`F = (1-p_t)^\gamma`:
     :math:`\partial\ell/\partial p =
-    w\,[-\gamma(1-p_t)^{\gamma-1}(2y-1)\,B + F\,\partial B/\partial p]/d`,
-    times :math:`p(1-p)` for logits.
+    w\,[-\gamma(1-p_t)^{\gamma-1}(2y-1)\,B + F\,\partial B/\partial p]/d`;
+    for logits, :math:`\partial\ell/\partial z =
+    w\,[-\gamma(1-p_t)^{\gamma-1}(2y-1)\,p(1-p)\,B + F\,(p - y)]/d`.
 
     Parameters
     ----------
@@ -317,9 +331,12 @@ def binary_focal_crossentropy(
     alpha, gamma = _focal_options(alpha, gamma)
     from_logits, label_smoothing = _crossentropy_options(from_logits, label_smoothing)
     y, y_pred, axis = _binary_inputs(y_true, y_pred, label_smoothing, axis)
-    p = _sigmoid(y_pred) if from_logits else y_pred
-    p_clipped = _clip_probability(p)
-    bce = -(y * np.log(p_clipped) + (1.0 - y) * np.log(1.0 - p_clipped))
+    if from_logits:
+        p = _sigmoid(y_pred)
+        bce = _bce_from_logits(y, y_pred)
+    else:
+        p = y_pred
+        bce = _bce_from_probabilities(y, p)
     p_t = y * p + (1.0 - y) * (1.0 - p)
     values = (1.0 - p_t) ** gamma * bce
     if apply_class_balancing:

@@ -31,8 +31,8 @@ from course_lib.losses._validation import as_class_ids, as_float_array
 
 __all__ = ["CTC", "ctc"]
 
-#: TensorFlow's stand-in for :math:`\log 0` in the start and end weights of an
-#: alignment: :math:`\log(10^{-307}) \approx -706.89` (see :func:`ctc`).
+#: TensorFlow's stand-in for :math:`\log 0` as the weight of ending an alignment
+#: in a wrong state: :math:`\log(10^{-307}) \approx -706.89` (see :func:`ctc`).
 LOG_TINY = float(np.log(1e-307))
 
 
@@ -101,16 +101,18 @@ def _extended_labels(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nda
 def _boundary_log_weights(
     valid: np.ndarray, label_length: np.ndarray, dtype: np.dtype
 ) -> tuple[np.ndarray, np.ndarray]:
-    r"""Log weights of starting (time 0) and ending (time :math:`T`) in each state.
+    r"""Log weights of being in each state before the first frame and after the last.
 
-    Exactly: start only in the start state, end only in the last label or the
-    last blank.  TensorFlow uses :data:`LOG_TINY` instead of :math:`-\infty`
-    for the wrong states, and so do we; invalid (padding) states get :math:`-\infty`.
+    An alignment starts in the start state and should end in the last label
+    or the last blank.  For the other end states TensorFlow uses
+    :data:`LOG_TINY` instead of :math:`-\infty`, and so do we; padding states
+    get :math:`-\infty`.
     """
     states = np.arange(valid.shape[1])
-    outside = np.where(valid, dtype.type(LOG_TINY), dtype.type(-np.inf))
-    initial = np.where(states == 0, dtype.type(0.0), outside)
+    initial = np.where(states == 0, dtype.type(0.0), dtype.type(-np.inf))
+    initial = np.broadcast_to(initial, valid.shape)
     is_final = (states == 2 * label_length[:, None]) | (states == 2 * label_length[:, None] + 1)
+    outside = np.where(valid, dtype.type(LOG_TINY), dtype.type(-np.inf))
     final = np.where(is_final, dtype.type(0.0), outside)
     return initial, final
 
@@ -181,7 +183,9 @@ def ctc(y_true: ArrayLike, y_pred: ArrayLike) -> np.ndarray:
         \qquad
         p(l \mid x) = \alpha_T(|l'|) + \alpha_T(|l'| - 1),
 
-    with :math:`\alpha_1` allowing only the first blank and the first label.
+    with :math:`\alpha_1` allowing only the first blank and the first label
+    (we put a silent start state before :math:`l'`, with :math:`\alpha_0 = 1`
+    there and 0 elsewhere, so that every frame runs the same recursion).
     Everything runs on :math:`\log\alpha` with :math:`\log(e^a + e^b)` =
     ``np.logaddexp(a, b)``, because :math:`\alpha` underflows after a few
     hundred frames.  The time recursion is a loop; batch and states are
@@ -205,11 +209,15 @@ def ctc(y_true: ArrayLike, y_pred: ArrayLike) -> np.ndarray:
     * **Too few frames.**  A label of length :math:`L` with :math:`r` adjacent
       repeats needs :math:`T \ge L + r`; otherwise :math:`p(l\mid x) = 0`.
       Keras (TensorFlow) does not return :math:`+\infty` then: it lets an
-      alignment start or end in any state at the price :math:`10^{-307}`
-      (:data:`LOG_TINY` in log space), so the loss is a large finite number,
-      about :math:`707 + {}` the cost of the best partial alignment, with a finite
-      gradient.  We do the same; for a label that fits, the change is far below
-      float rounding.
+      alignment *end* in a wrong state at the price :math:`10^{-307}`
+      (:data:`LOG_TINY` in log space), so the loss is the large finite number
+      :math:`706.89 - \log P(\text{the frames spell a prefix of } l)`.  We do
+      the same; for a label that fits, the change is far below float rounding.
+    * **Empty ``y_true``** of shape ``(B, 0)``: TensorFlow counts the step from
+      its start state to the first blank twice and returns :math:`\log 2` too
+      little (even negative losses); we return the correct
+      :math:`-\sum_t \log y_{t,\varnothing}`, which is also what Keras gives
+      for a row of zeros in a ``(B, L >= 1)`` array.
     * **float64.**  TensorFlow computes CTC in float32 and casts the result
       back; we compute float64 input in float64.
     * Stricter than Keras: a 0 *before* a label in a row (TF would silently
@@ -236,8 +244,8 @@ class CTC(LossFunctionWrapper):
 
     Examples
     --------
-    >>> CTC()([[1, 0], [1, 2]], [[[0., 0., 0.]] * 3] * 2)   # (-log(11/27) - log(5/27)) / 2
-    np.float32(1.29923...)
+    >>> CTC()([[1, 0], [1, 2]], [[[0., 0., 0.]] * 3] * 2)   # (-log(6/27) - log(5/27)) / 2
+    np.float32(1.5952382)
     """
 
     def __init__(
