@@ -8,9 +8,9 @@ that our NumPy loss and our hand-derived gradient agree with Keras:
 >>> from course_lib.check import check_loss
 >>> y_true = np.array([[0.0, 1.0], [1.0, 0.0]])
 >>> y_pred = np.array([[0.2, 0.7], [0.4, 0.1]])
->>> print(check_loss("huber", y_true, y_pred, delta=0.5))  # doctest: +SKIP
+>>> print(check_loss("huber", y_true, y_pred, delta=0.5))
 huber(delta=0.5) vs keras.losses.huber on 2 samples (float64)
-  value:    OK (max |difference| within rtol=1e-09, atol=1e-12)
+  value:    OK (max |difference| within rtol=1e-09, atol=5e-09)
   gradient: OK (max |difference| within rtol=1e-07, atol=1e-09) vs tf.GradientTape
 
 The verdict prints only OK/MISMATCH and the tolerance, not the raw
@@ -90,9 +90,20 @@ def _max_violation(ours: np.ndarray, theirs: np.ndarray, rtol: float, atol: floa
     return ok, float(difference.max(initial=0.0))
 
 
+def _prepare(name: str, y_true: Any, y_pred: Any, dtype: str) -> tuple[np.ndarray, np.ndarray, str]:
+    """Cast both inputs to the comparison dtype; integer labels stay integers."""
+    if name in _FLOAT32_ONLY:
+        dtype = "float32"
+    y_true = np.asarray(y_true)
+    if y_true.dtype.kind == "f":
+        y_true = y_true.astype(dtype)
+    return y_true, np.asarray(y_pred, dtype=dtype), dtype
+
+
 def _tolerances(dtype: np.dtype) -> tuple[tuple[float, float], tuple[float, float]]:
     if dtype == np.float64:
-        return (1e-9, 1e-12), (1e-7, 1e-9)
+        # atol 5e-9: Keras' log_cosh uses a float32 log(2) even in float64 (offset 1.9e-9).
+        return (1e-9, 5e-9), (1e-7, 1e-9)
     return (2e-5, 2e-6), (2e-4, 2e-5)
 
 
@@ -124,12 +135,7 @@ def check_loss(
         Keyword arguments of the loss, e.g. ``delta=0.5`` or ``from_logits=True``.
     """
     keras, tf = _keras()
-    if name in _FLOAT32_ONLY:
-        dtype = "float32"
-    y_pred = np.asarray(y_pred, dtype=dtype)
-    y_true = np.asarray(y_true)
-    if y_true.dtype.kind == "f":
-        y_true = y_true.astype(dtype)
+    y_true, y_pred, dtype = _prepare(name, y_true, y_pred, dtype)
     value_tol, gradient_tol = _tolerances(np.dtype(dtype))
 
     ours = getattr(our_losses, name)(y_true, y_pred, **options)
@@ -170,13 +176,8 @@ def check_class(
     This exercises the reduction and ``sample_weight`` handling as well as the
     loss itself.  Both classes are built with the same ``dtype``.
     """
-    keras, tf = _keras()
-    if class_name in _FLOAT32_ONLY:
-        dtype = "float32"
-    y_pred = np.asarray(y_pred, dtype=dtype)
-    y_true = np.asarray(y_true)
-    if y_true.dtype.kind == "f":
-        y_true = y_true.astype(dtype)
+    keras, _ = _keras()
+    y_true, y_pred, dtype = _prepare(class_name, y_true, y_pred, dtype)
     value_tol, _ = _tolerances(np.dtype(dtype))
     ours = getattr(our_losses, class_name)(dtype=dtype, **config)(y_true, y_pred, sample_weight=sample_weight)
     keras_loss = getattr(keras.losses, class_name)(dtype=dtype, **config)

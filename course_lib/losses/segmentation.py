@@ -157,7 +157,7 @@ class Tversky(LossFunctionWrapper):
     Examples
     --------
     >>> Tversky(alpha=0.9, beta=0.1)([[1., 1., 1.]], [[0.4, 0.4, 0.4]])  # axis=None: one number
-    array(0.574468..., dtype=float32)
+    np.float32(0.574468...)
     """
 
     def __init__(

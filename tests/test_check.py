@@ -1,0 +1,49 @@
+"""course_lib.check: deterministic verdicts that notebooks print and nbval compares."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from course_lib.check import check_class, check_loss
+from course_lib.sample_inputs import LOSS_NAMES, sample_inputs
+
+CLASS_OF = {
+    "huber": "Huber", "binary_crossentropy": "BinaryCrossentropy", "ctc": "CTC",
+    "sparse_categorical_crossentropy": "SparseCategoricalCrossentropy", "dice": "Dice",
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", LOSS_NAMES)
+def test_every_loss_and_gradient_agrees_with_keras(name):
+    y_true, y_pred, options = sample_inputs(name, 40, seed=3)
+    verdict = check_loss(name, y_true, y_pred, **options)
+    assert verdict.ok, str(verdict)
+    assert "MISMATCH" not in str(verdict)
+
+
+@pytest.mark.parametrize("name", sorted(CLASS_OF))
+def test_classes_agree_with_keras_with_weights(name):
+    y_true, y_pred, options = sample_inputs(name, 40, seed=4)
+    weights = None if name == "dice" else np.linspace(0.0, 2.0, len(y_pred))
+    verdict = check_class(CLASS_OF[name], y_true, y_pred, sample_weight=weights, reduction="sum", **options)
+    assert verdict.ok, str(verdict)
+
+
+def test_verdict_text_is_stable_and_free_of_raw_differences():
+    y_true, y_pred = np.array([[0.0, 1.0], [1.0, 0.0]]), np.array([[0.2, 0.7], [0.4, 0.1]])
+    text = str(check_loss("huber", y_true, y_pred, delta=0.5))
+    assert text == (
+        "huber(delta=0.5) vs keras.losses.huber on 2 samples (float64)\n"
+        "  value:    OK (max |difference| within rtol=1e-09, atol=5e-09)\n"
+        "  gradient: OK (max |difference| within rtol=1e-07, atol=1e-09) vs tf.GradientTape"
+    )
+
+
+def test_a_wrong_gradient_is_reported_as_a_mismatch(monkeypatch):
+    import course_lib.gradients as G
+
+    monkeypatch.setattr(G, "huber", lambda y_true, y_pred, delta=1.0: 2 * np.asarray(y_pred))
+    verdict = check_loss("huber", [[0.0, 1.0]], [[0.5, 0.5]])
+    assert verdict.value_ok and not verdict.gradient_ok and not verdict.ok
+    assert "gradient: MISMATCH" in str(verdict)
