@@ -73,9 +73,7 @@ class Verdict:
 
         lines = [self.description, line("value:", self.value_ok, self.value_tolerance)]
         if self.gradient_ok is not None:
-            lines.append(
-                line("gradient:", self.gradient_ok, self.gradient_tolerance, " vs tf.GradientTape")
-            )
+            lines.append(line("gradient:", self.gradient_ok, self.gradient_tolerance, " vs tf.GradientTape"))
         lines += [f"  note: {note}" for note in self.notes]
         return "\n".join(lines)
 
@@ -155,9 +153,7 @@ def check_loss(
             total = tf.reduce_sum(getattr(keras.losses, name)(tf.constant(y_true), variable, **options))
         reference = tape.gradient(total, variable).numpy()
         ours_gradient = getattr(our_gradients, name)(y_true, y_pred, **options)
-        verdict.gradient_ok, verdict.gradient_error = _max_violation(
-            ours_gradient, reference, *gradient_tol
-        )
+        verdict.gradient_ok, verdict.gradient_error = _max_violation(ours_gradient, reference, *gradient_tol)
         verdict.gradient_tolerance = gradient_tol
     return verdict
 

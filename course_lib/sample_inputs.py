@@ -114,9 +114,7 @@ _REQUIRED_OPTIONS: dict[str, dict[str, Any]] = {"categorical_generalized_cross_e
 LOSS_NAMES = tuple(_GENERATORS)
 
 
-def sample_inputs(
-    name: str, n_elements: int = 64, seed: int = 0, dtype: str = "float64"
-) -> Inputs:
+def sample_inputs(name: str, n_elements: int = 64, seed: int = 0, dtype: str = "float64") -> Inputs:
     """Return ``(y_true, y_pred, options)`` valid for ``course_lib.losses.<name>``.
 
     ``y_pred`` has about ``n_elements`` entries (at least one sample) and the

@@ -10,9 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
-
 import keras  # noqa: E402  (conftest has silenced TF's logs already)
+import numpy as np
 import tensorflow as tf
 
 #: Relative/absolute tolerances measured for float32 parity with Keras

@@ -70,7 +70,9 @@ def test_keras_string_aliases_resolve_to_the_same_loss(alias):
 KERAS_GET_CANNOT_RESOLVE = {"categorical_generalized_cross_entropy", "CategoricalGeneralizedCrossEntropy"}
 
 
-@pytest.mark.parametrize("identifier", sorted(set(KERAS_FUNCTIONS + KERAS_CLASSES) - KERAS_GET_CANNOT_RESOLVE))
+@pytest.mark.parametrize(
+    "identifier", sorted(set(KERAS_FUNCTIONS + KERAS_CLASSES) - KERAS_GET_CANNOT_RESOLVE)
+)
 def test_get_resolves_every_keras_identifier(identifier):
     ours, theirs = L.get(identifier), keras.losses.get(identifier)
     if isinstance(theirs, keras.losses.Loss):

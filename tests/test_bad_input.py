@@ -55,7 +55,9 @@ def test_sample_weight_of_the_wrong_length_is_a_value_error(name):
 
 
 @pytest.mark.parametrize("name", ["sparse_categorical_crossentropy", "categorical_generalized_cross_entropy"])
-@pytest.mark.parametrize("labels", [[0, 1, 10], [0, -1, 2], [0.5, 1, 2]], ids=["too-large", "negative", "fractional"])
+@pytest.mark.parametrize(
+    "labels", [[0, 1, 10], [0, -1, 2], [0.5, 1, 2]], ids=["too-large", "negative", "fractional"]
+)
 def test_sparse_labels_must_be_valid_class_ids(name, labels):
     y_pred = np.full((3, 10), 0.1)
     options = {"q": 0.5} if "generalized" in name else {}
@@ -63,8 +65,15 @@ def test_sparse_labels_must_be_valid_class_ids(name, labels):
         getattr(L, name)(np.array(labels), y_pred, **options)
 
 
-@pytest.mark.parametrize("name", ["binary_crossentropy", "categorical_crossentropy",
-                                  "binary_focal_crossentropy", "categorical_focal_crossentropy"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "binary_crossentropy",
+        "categorical_crossentropy",
+        "binary_focal_crossentropy",
+        "categorical_focal_crossentropy",
+    ],
+)
 @pytest.mark.parametrize("label_smoothing", [-0.1, 1.5])
 def test_label_smoothing_outside_unit_interval(name, label_smoothing):
     y_true, y_pred, _ = sample_inputs(name, 20)
@@ -100,8 +109,14 @@ def test_gce_function_also_checks_q(q):
 
 @pytest.mark.parametrize(
     ("name", "axis"),
-    [("binary_crossentropy", 2), ("categorical_crossentropy", -3), ("cosine_similarity", 5),
-     ("dice", 3), ("tversky", (0, 7)), ("binary_focal_crossentropy", 2)],
+    [
+        ("binary_crossentropy", 2),
+        ("categorical_crossentropy", -3),
+        ("cosine_similarity", 5),
+        ("dice", 3),
+        ("tversky", (0, 7)),
+        ("binary_focal_crossentropy", 2),
+    ],
 )
 def test_axis_out_of_range(name, axis):
     y_true, y_pred, _ = sample_inputs(name, 20)

@@ -90,8 +90,9 @@ def test_circle_function_matches_keras_float64(seed, options):
     labels, emb = circle_case(seed)
     ours = M.circle(labels, emb, **options)
     assert ours.dtype == np.float64 and ours.shape == (8,)
-    np.testing.assert_allclose(ours, keras_function_value("circle", labels, emb, **options),
-                               rtol=RTOL64, atol=ATOL64)
+    np.testing.assert_allclose(
+        ours, keras_function_value("circle", labels, emb, **options), rtol=RTOL64, atol=ATOL64
+    )
 
 
 @pytest.mark.parametrize("options", CIRCLE_OPTIONS)
@@ -100,8 +101,9 @@ def test_circle_function_matches_keras_float32(options):
     emb = emb.astype(np.float32)
     ours = M.circle(labels, emb, **options)
     assert ours.dtype == np.float32
-    np.testing.assert_allclose(ours, keras_function_value("circle", labels, emb, **options),
-                               rtol=RTOL32, atol=ATOL32)
+    np.testing.assert_allclose(
+        ours, keras_function_value("circle", labels, emb, **options), rtol=RTOL32, atol=ATOL32
+    )
 
 
 @pytest.mark.parametrize("remove_diagonal", [True, False])
@@ -109,9 +111,12 @@ def test_circle_with_a_reference_set_matches_keras(remove_diagonal):
     labels, emb = circle_case(3)
     ref_labels, ref_emb = reference_set(3)
     kwargs = {"ref_labels": ref_labels, "ref_embeddings": ref_emb, "remove_diagonal": remove_diagonal}
-    np.testing.assert_allclose(M.circle(labels, emb, **kwargs),
-                               keras_function_value("circle", labels, emb, **kwargs),
-                               rtol=RTOL64, atol=ATOL64)
+    np.testing.assert_allclose(
+        M.circle(labels, emb, **kwargs),
+        keras_function_value("circle", labels, emb, **kwargs),
+        rtol=RTOL64,
+        atol=ATOL64,
+    )
 
 
 def test_circle_removes_the_diagonal_by_position_even_with_references():
@@ -120,9 +125,12 @@ def test_circle_removes_the_diagonal_by_position_even_with_references():
     ref_labels, ref_emb = np.array([0, 1, 1]), unit_rows(np.random.default_rng(5), 3, 2)
     for remove_diagonal in (True, False):
         kwargs = {"ref_labels": ref_labels, "ref_embeddings": ref_emb, "remove_diagonal": remove_diagonal}
-        np.testing.assert_allclose(M.circle(labels, emb, **kwargs),
-                                   keras_function_value("circle", labels, emb, **kwargs),
-                                   rtol=RTOL64, atol=ATOL64)
+        np.testing.assert_allclose(
+            M.circle(labels, emb, **kwargs),
+            keras_function_value("circle", labels, emb, **kwargs),
+            rtol=RTOL64,
+            atol=ATOL64,
+        )
     kept = M.circle(labels, emb, ref_labels=ref_labels, ref_embeddings=ref_emb, remove_diagonal=False)
     dropped = M.circle(labels, emb, ref_labels=ref_labels, ref_embeddings=ref_emb)
     assert dropped[0] == 0 < kept[0]  # (0, 0) was sample 0's only positive pair
@@ -132,31 +140,37 @@ def test_circle_removes_the_diagonal_by_position_even_with_references():
 def test_circle_labels_are_only_compared_for_equality():
     labels, emb = circle_case(6)
     relabelled = np.array([-7, 3, 1000, 42])[labels % 4]
-    np.testing.assert_allclose(M.circle(relabelled, emb),
-                               keras_function_value("circle", relabelled, emb), rtol=RTOL64, atol=ATOL64)
+    np.testing.assert_allclose(
+        M.circle(relabelled, emb), keras_function_value("circle", relabelled, emb), rtol=RTOL64, atol=ATOL64
+    )
     np.testing.assert_array_equal(M.circle(relabelled, emb), M.circle(labels % 4, emb))
 
 
 @pytest.mark.parametrize("layout", ["flat", "column", "list", "float"])
 def test_circle_label_layouts_match_keras(layout):
     labels, emb = circle_case(7)
-    given = {"flat": labels, "column": labels[:, None], "list": labels.tolist(),
-             "float": labels.astype(np.float32)}[layout]
-    np.testing.assert_allclose(M.circle(given, emb),
-                               keras_function_value("circle", labels, emb), rtol=RTOL64, atol=ATOL64)
+    given = {
+        "flat": labels,
+        "column": labels[:, None],
+        "list": labels.tolist(),
+        "float": labels.astype(np.float32),
+    }[layout]
+    np.testing.assert_allclose(
+        M.circle(given, emb), keras_function_value("circle", labels, emb), rtol=RTOL64, atol=ATOL64
+    )
 
 
 def test_circle_samples_without_a_positive_or_negative_pair_get_zero():
     """Labels [0, 0, 1, 2]: only the two 0s have a positive pair (the facts' example pattern)."""
     emb = unit_rows(np.random.default_rng(8), 4, 3)
     ours = M.circle([0, 0, 1, 2], emb)
-    np.testing.assert_allclose(ours, keras_function_value("circle", np.array([0, 0, 1, 2]), emb),
-                               rtol=RTOL64, atol=ATOL64)
+    np.testing.assert_allclose(
+        ours, keras_function_value("circle", np.array([0, 0, 1, 2]), emb), rtol=RTOL64, atol=ATOL64
+    )
     assert ours[0] > 0 and ours[1] > 0 and ours[2] == 0 and ours[3] == 0
     assert np.all(M.circle([1, 1, 1, 1], emb) == 0)  # no negatives at all
     # The class averages over the samples that have a loss only.
-    np.testing.assert_allclose(M.Circle()([0, 0, 1, 2], emb.astype(np.float32)),
-                               ours[:2].mean(), rtol=RTOL32)
+    np.testing.assert_allclose(M.Circle()([0, 0, 1, 2], emb.astype(np.float32)), ours[:2].mean(), rtol=RTOL32)
 
 
 def test_circle_identical_embeddings_and_large_gamma_stay_finite():
@@ -164,8 +178,9 @@ def test_circle_identical_embeddings_and_large_gamma_stay_finite():
     labels = np.array([0, 0, 1, 1])
     ours = M.circle(labels, emb, gamma=1000.0)
     assert np.all(np.isfinite(ours))
-    np.testing.assert_allclose(ours, keras_function_value("circle", labels, emb, gamma=1000.0),
-                               rtol=RTOL32, atol=ATOL32)
+    np.testing.assert_allclose(
+        ours, keras_function_value("circle", labels, emb, gamma=1000.0), rtol=RTOL32, atol=ATOL32
+    )
 
 
 # --------------------------------------------------------------------------------------
@@ -175,8 +190,9 @@ def test_circle_identical_embeddings_and_large_gamma_stay_finite():
 
 def weights_for(kind: str, n: int):
     rng = np.random.default_rng(11)
-    return {"none": None, "scalar": 2.5, "vector": rng.uniform(0, 2, n),
-            "column": rng.uniform(0, 2, (n, 1))}[kind]
+    return {"none": None, "scalar": 2.5, "vector": rng.uniform(0, 2, n), "column": rng.uniform(0, 2, (n, 1))}[
+        kind
+    ]
 
 
 @pytest.mark.parametrize("options", CIRCLE_OPTIONS)
@@ -187,14 +203,18 @@ def test_circle_class_matches_keras(options, reduction):
     for kind in ("none", "scalar", "vector", "column"):
         weight = weights_for(kind, len(labels))
         ours = M.Circle(reduction=reduction, **options)(labels, emb, sample_weight=weight)
-        theirs = keras_class_value("Circle", labels, emb, sample_weight=weight,
-                                   reduction=reduction, **options)
+        theirs = keras_class_value(
+            "Circle", labels, emb, sample_weight=weight, reduction=reduction, **options
+        )
         assert np.shape(ours) == np.shape(theirs), kind
         np.testing.assert_allclose(ours, theirs, rtol=RTOL32, atol=ATOL32, err_msg=kind)
     column = M.Circle(reduction=reduction, **options)(labels[:, None], emb)
-    np.testing.assert_allclose(column, keras_class_value("Circle", labels[:, None], emb,
-                                                         reduction=reduction, **options),
-                               rtol=RTOL32, atol=ATOL32)
+    np.testing.assert_allclose(
+        column,
+        keras_class_value("Circle", labels[:, None], emb, reduction=reduction, **options),
+        rtol=RTOL32,
+        atol=ATOL32,
+    )
 
 
 def test_circle_class_with_no_positive_pair_anywhere_returns_zero_like_keras():
@@ -219,8 +239,9 @@ def test_circle_class_in_float64():
     labels, emb = circle_case(15)
     ours = M.Circle(dtype="float64")(labels, emb)
     assert ours.dtype == np.float64
-    np.testing.assert_allclose(ours, keras_class_value("Circle", labels, emb, dtype="float64"),
-                               rtol=RTOL64, atol=ATOL64)
+    np.testing.assert_allclose(
+        ours, keras_class_value("Circle", labels, emb, dtype="float64"), rtol=RTOL64, atol=ATOL64
+    )
 
 
 # --------------------------------------------------------------------------------------
@@ -232,16 +253,24 @@ def test_circle_class_in_float64():
 def test_circle_gradient_matches_tape(options):
     labels, emb = circle_case(16)
     emb = 0.9 * emb  # |e|^2 < 1: the diagonal stays away from the clip at d = 0
-    np.testing.assert_allclose(GM.circle(labels, emb, **options),
-                               tape_gradient("circle", labels, emb, **options), rtol=1e-9, atol=1e-10)
+    np.testing.assert_allclose(
+        GM.circle(labels, emb, **options),
+        tape_gradient("circle", labels, emb, **options),
+        rtol=1e-9,
+        atol=1e-10,
+    )
 
 
 def test_circle_gradient_with_a_reference_set_matches_tape():
     labels, emb = circle_case(17)
     ref_labels, ref_emb = reference_set(17)
     kwargs = {"ref_labels": ref_labels, "ref_embeddings": ref_emb, "gamma": 8.0}
-    np.testing.assert_allclose(GM.circle(labels, emb, **kwargs),
-                               tape_gradient("circle", labels, emb, **kwargs), rtol=1e-9, atol=1e-10)
+    np.testing.assert_allclose(
+        GM.circle(labels, emb, **kwargs),
+        tape_gradient("circle", labels, emb, **kwargs),
+        rtol=1e-9,
+        atol=1e-10,
+    )
 
 
 @pytest.mark.parametrize("options", CIRCLE_OPTIONS + [{"ref": True, "gamma": 4.0}])
@@ -261,8 +290,12 @@ def test_circle_gradient_where_the_negative_weight_clip_is_active():
     emb = np.array([[1.0, 0.0], [0.8, 0.6], [-1.0, 0.05]])
     emb /= np.linalg.norm(emb, axis=1, keepdims=True)
     labels = np.array([0, 0, 1])
-    np.testing.assert_allclose(GM.circle(labels, emb, gamma=3.0),
-                               tape_gradient("circle", labels, emb, gamma=3.0), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(
+        GM.circle(labels, emb, gamma=3.0),
+        tape_gradient("circle", labels, emb, gamma=3.0),
+        rtol=1e-9,
+        atol=1e-12,
+    )
 
 
 def test_circle_gradient_dtype_and_shape():
@@ -336,8 +369,9 @@ def test_ctc_too_few_frames_gives_tf_large_finite_value():
 @pytest.mark.parametrize("labels", [[[0, 0, 0]], [[3, 0, 0]], [[3, 3, 3]], [[1, 2, 1]]])
 def test_ctc_padding_repeats_and_empty_rows_match_keras(labels):
     logits = np.random.default_rng(23).normal(size=(1, 7, 4)).astype(np.float32)
-    np.testing.assert_allclose(S.ctc(labels, logits), keras_function_value("ctc", np.array(labels), logits),
-                               rtol=RTOL32, atol=ATOL32)
+    np.testing.assert_allclose(
+        S.ctc(labels, logits), keras_function_value("ctc", np.array(labels), logits), rtol=RTOL32, atol=ATOL32
+    )
 
 
 def test_ctc_empty_row_is_minus_log_of_all_blanks():
@@ -378,8 +412,7 @@ def test_ctc_class_with_a_mask_and_in_float64():
     np.testing.assert_allclose(ours, keras_class_value("CTC", labels, logits, mask=mask), rtol=RTOL32)
     ours64 = S.CTC(dtype="float64")(labels, logits)
     assert ours64.dtype == np.float64
-    np.testing.assert_allclose(ours64, keras_class_value("CTC", labels, logits, dtype="float64"),
-                               rtol=RTOL32)
+    np.testing.assert_allclose(ours64, keras_class_value("CTC", labels, logits, dtype="float64"), rtol=RTOL32)
 
 
 # --------------------------------------------------------------------------------------
@@ -390,8 +423,9 @@ def test_ctc_class_with_a_mask_and_in_float64():
 @pytest.mark.parametrize("seed", [0, 1])
 def test_ctc_gradient_matches_tape(seed):
     labels, logits = ctc_case(30 + seed, frames=8)
-    np.testing.assert_allclose(GS.ctc(labels, logits), tape_gradient("ctc", labels, logits),
-                               rtol=RTOL32, atol=1e-6)
+    np.testing.assert_allclose(
+        GS.ctc(labels, logits), tape_gradient("ctc", labels, logits), rtol=RTOL32, atol=1e-6
+    )
 
 
 def test_ctc_gradient_matches_finite_differences():
@@ -474,12 +508,27 @@ def test_circle_options_are_exposed_as_attributes():
         ([0, 0, 1], EMB, {"remove_diagonal": "yes"}, TypeError, "remove_diagonal must be True or False"),
         ([0, 0, 1], EMB, {"ref_labels": [0, 1]}, ValueError, "must be given together"),
         ([0, 0, 1], EMB, {"ref_embeddings": EMB}, ValueError, "must be given together"),
-        ([0, 0, 1], EMB, {"ref_labels": [0, 1], "ref_embeddings": [[1.0, 0.0, 0.0]] * 2},
-         ValueError, "ref_embeddings must have the embedding size"),
-        ([0, 0, 1], EMB, {"ref_labels": [0, 1, 1], "ref_embeddings": EMB[:2]},
-         ValueError, "ref_labels must hold one label per reference"),
-        ([0, 0, 1], EMB, {"ref_labels": [0, 1], "ref_embeddings": [1.0, 0.0]},
-         ValueError, "ref_embeddings must be 2-D"),
+        (
+            [0, 0, 1],
+            EMB,
+            {"ref_labels": [0, 1], "ref_embeddings": [[1.0, 0.0, 0.0]] * 2},
+            ValueError,
+            "ref_embeddings must have the embedding size",
+        ),
+        (
+            [0, 0, 1],
+            EMB,
+            {"ref_labels": [0, 1, 1], "ref_embeddings": EMB[:2]},
+            ValueError,
+            "ref_labels must hold one label per reference",
+        ),
+        (
+            [0, 0, 1],
+            EMB,
+            {"ref_labels": [0, 1], "ref_embeddings": [1.0, 0.0]},
+            ValueError,
+            "ref_embeddings must be 2-D",
+        ),
     ],
 )
 @pytest.mark.parametrize("module", [M, GM])
@@ -558,8 +607,9 @@ def test_deviation_circle_reference_labels_and_embeddings_must_come_together():
     keras_value = keras_function_value("circle", labels, emb, ref_embeddings=other)
     with pytest.raises(ValueError, match="together"):
         M.circle(labels, emb, ref_embeddings=other)
-    np.testing.assert_allclose(M.circle(labels, emb, ref_labels=labels, ref_embeddings=other),
-                               keras_value, rtol=RTOL64, atol=ATOL64)
+    np.testing.assert_allclose(
+        M.circle(labels, emb, ref_labels=labels, ref_embeddings=other), keras_value, rtol=RTOL64, atol=ATOL64
+    )
 
 
 def test_deviation_circle_margin_outside_its_range_raises():
@@ -594,8 +644,9 @@ def test_deviation_ctc_empty_label_array_is_not_off_by_log_2():
     logits = np.random.default_rng(44).normal(size=(2, 3, 4)).astype(np.float32)
     ours = S.ctc(np.zeros((2, 0), dtype=int), logits)
     np.testing.assert_allclose(ours, keras_function_value("ctc", np.zeros((2, 1), int), logits), rtol=RTOL32)
-    np.testing.assert_allclose(ours - np.log(2),
-                               keras_function_value("ctc", np.zeros((2, 0), int), logits),
-                               rtol=RTOL32, atol=ATOL32)
-    np.testing.assert_allclose(GS.ctc(np.zeros((2, 0), dtype=int), logits),
-                               GS.ctc(np.zeros((2, 1), dtype=int), logits))
+    np.testing.assert_allclose(
+        ours - np.log(2), keras_function_value("ctc", np.zeros((2, 0), int), logits), rtol=RTOL32, atol=ATOL32
+    )
+    np.testing.assert_allclose(
+        GS.ctc(np.zeros((2, 0), dtype=int), logits), GS.ctc(np.zeros((2, 1), dtype=int), logits)
+    )

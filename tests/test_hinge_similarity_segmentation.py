@@ -135,9 +135,7 @@ def test_hinge_label_kinds_match_keras(name, labels):
         labels = "binary"
     y_true, y_pred = _data(name, (6, 4), seed=2, labels=labels)
     ours = getattr(L, name)(y_true, y_pred)
-    np.testing.assert_allclose(
-        ours, keras_function_value(name, y_true, y_pred), rtol=RTOL64, atol=ATOL64
-    )
+    np.testing.assert_allclose(ours, keras_function_value(name, y_true, y_pred), rtol=RTOL64, atol=ATOL64)
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS, ids=str)
@@ -208,9 +206,7 @@ def test_hinge_converts_labels_only_if_the_whole_batch_is_binary():
     all_binary = np.array([[0.0, 1.0], [1.0, 1.0]])
     one_soft = np.array([[0.0, 1.0], [0.5, 1.0]])
     for y_true in (all_binary, one_soft):
-        np.testing.assert_allclose(
-            L.hinge(y_true, y_pred), keras_function_value("hinge", y_true, y_pred)
-        )
+        np.testing.assert_allclose(L.hinge(y_true, y_pred), keras_function_value("hinge", y_true, y_pred))
     # Row 0 is identical in both batches, yet its loss changes: 0.25 -> 0.5.
     assert L.hinge(all_binary, y_pred)[0] == pytest.approx(0.25)
     assert L.hinge(one_soft, y_pred)[0] == pytest.approx(0.5)
@@ -251,12 +247,10 @@ def test_tversky_alpha_weighs_the_soft_false_negatives():
     ours = L.tversky(y_true, y_pred, alpha=0.9, beta=0.1)
     assert float(ours) == pytest.approx(1 - 1.2 / (1.2 + 0.9 * 1.8 + 1e-7), rel=1e-12)
     assert float(ours) == pytest.approx(0.574468, abs=1e-6)
-    assert float(
-        keras_function_value("tversky", y_true, y_pred, alpha=0.9, beta=0.1)
-    ) == pytest.approx(float(ours), rel=1e-9)
-    assert float(ours) != pytest.approx(
-        1 - 1.2 / (1.2 + 0.1 * 1.8), abs=1e-3
-    )  # paper convention: 0.1304
+    assert float(keras_function_value("tversky", y_true, y_pred, alpha=0.9, beta=0.1)) == pytest.approx(
+        float(ours), rel=1e-9
+    )
+    assert float(ours) != pytest.approx(1 - 1.2 / (1.2 + 0.1 * 1.8), abs=1e-3)  # paper convention: 0.1304
 
 
 def test_tversky_with_equal_halves_is_dice_and_dice_sums_over_the_batch():
@@ -271,9 +265,7 @@ def test_tversky_with_equal_halves_is_dice_and_dice_sums_over_the_batch():
 def test_keras_dice_docstring_example():
     y_true = [[[[1.0], [1.0]], [[0.0], [0.0]]], [[[1.0], [1.0]], [[0.0], [0.0]]]]
     y_pred = [[[[0.0], [1.0]], [[0.0], [1.0]]], [[[0.4], [0.0]], [[0.0], [0.9]]]]
-    np.testing.assert_allclose(
-        L.Dice(axis=(1, 2, 3), reduction=None)(y_true, y_pred), [0.5, 0.75757575]
-    )
+    np.testing.assert_allclose(L.Dice(axis=(1, 2, 3), reduction=None)(y_true, y_pred), [0.5, 0.75757575])
     np.testing.assert_allclose(L.Dice()(y_true, y_pred), 0.6164384, rtol=1e-6)
 
 
@@ -438,9 +430,7 @@ def test_deviation_per_sample_weight_on_the_single_whole_batch_value_raises(clas
     )
 
 
-@pytest.mark.parametrize(
-    "name", ["hinge", "squared_hinge", "categorical_hinge", "dice", "tversky"]
-)
+@pytest.mark.parametrize("name", ["hinge", "squared_hinge", "categorical_hinge", "dice", "tversky"])
 def test_deviation_functions_align_ranks_where_keras_functions_broadcast(name):
     """Keras' hinge/dice/tversky *functions* multiply a (B, 1) y_true by a (B,) y_pred into a
     (B, B) grid; the classes (Keras' and ours) and our functions align the ranks first."""

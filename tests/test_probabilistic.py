@@ -262,9 +262,7 @@ def test_focal_special_cases_reduce_to_crossentropy():
 def test_kl_divergence_is_crossentropy_minus_entropy():
     y, p = make_data("dist", (4, 3), False)
     entropy = -np.sum(y * np.log(y), axis=-1)
-    np.testing.assert_allclose(
-        P.kl_divergence(y, p), P.categorical_crossentropy(y, p) - entropy, rtol=1e-10
-    )
+    np.testing.assert_allclose(P.kl_divergence(y, p), P.categorical_crossentropy(y, p) - entropy, rtol=1e-10)
 
 
 def test_generalized_cross_entropy_limits():
@@ -299,9 +297,7 @@ def test_sparse_label_layouts_match_keras(labels):
         "float32",
     )
     ours = P.SparseCategoricalCrossentropy(from_logits=True)(y, p)
-    close(
-        ours, keras_class_value("SparseCategoricalCrossentropy", y, p, from_logits=True), "float32"
-    )
+    close(ours, keras_class_value("SparseCategoricalCrossentropy", y, p, from_logits=True), "float32")
 
 
 # --------------------------------------------------------------------------------------
@@ -382,9 +378,7 @@ def test_class_matches_keras_for_every_reduction_and_weight(case, rank):
     class_name, config, kind = case
     if rank > 2 and config and "ignore_class" not in config:
         pytest.skip("options are covered at rank 2; higher ranks use the defaults")
-    y_true, y_pred = make_data(
-        kind, SHAPES[rank], config.get("from_logits", False), rank, "float32"
-    )
+    y_true, y_pred = make_data(kind, SHAPES[rank], config.get("from_logits", False), rank, "float32")
     check_class_against_keras(class_name, config, y_true, y_pred, "float32", rank)
 
 
@@ -400,9 +394,7 @@ def test_class_in_float64_matches_keras(class_name):
     """With ``dtype="float64"`` both libraries compute in float64."""
     case = next(c for c in CLASS_CASES if c[0] == class_name)
     y_true, y_pred = make_data(case[2], (5, 3), False, 11, "float64")
-    check_class_against_keras(
-        class_name, {"dtype": "float64"} | case[1], y_true, y_pred, "float64"
-    )
+    check_class_against_keras(class_name, {"dtype": "float64"} | case[1], y_true, y_pred, "float64")
 
 
 def test_ignore_class_is_left_out_of_the_mean():
@@ -555,9 +547,7 @@ def test_gradient_matches_tape(case):
     y_true, y_pred = make_data(kind, shape, kwargs.get("from_logits", False), 3)
     ours = getattr(G, name)(y_true, y_pred, **kwargs)
     assert ours.shape == y_pred.shape and ours.dtype == np.float64
-    np.testing.assert_allclose(
-        ours, tape_gradient(name, y_true, y_pred, **kwargs), rtol=1e-9, atol=1e-12
-    )
+    np.testing.assert_allclose(ours, tape_gradient(name, y_true, y_pred, **kwargs), rtol=1e-9, atol=1e-12)
 
 
 @pytest.mark.parametrize("case", GRADIENT_CASES, ids=case_id)
@@ -595,20 +585,14 @@ def test_gradient_of_logits_is_prediction_minus_target():
     y = np.array([[0.0, 0.0, 1.0]])
     softmax = np.exp(z) / np.exp(z).sum()
     np.testing.assert_allclose(G.categorical_crossentropy(y, z, from_logits=True), softmax - y)
-    np.testing.assert_allclose(
-        G.sparse_categorical_crossentropy([2], z, from_logits=True), softmax - y
-    )
-    np.testing.assert_allclose(
-        G.binary_crossentropy(y, z, from_logits=True), (1 / (1 + np.exp(-z)) - y) / 3
-    )
+    np.testing.assert_allclose(G.sparse_categorical_crossentropy([2], z, from_logits=True), softmax - y)
+    np.testing.assert_allclose(G.binary_crossentropy(y, z, from_logits=True), (1 / (1 + np.exp(-z)) - y) / 3)
 
 
 def test_ignored_samples_get_no_gradient():
     ids, z = make_data("sparse_void", (4, 3), True)
     for from_logits in (True, False):
-        grad = G.sparse_categorical_crossentropy(
-            ids, np.abs(z), from_logits=from_logits, ignore_class=-1
-        )
+        grad = G.sparse_categorical_crossentropy(ids, np.abs(z), from_logits=from_logits, ignore_class=-1)
         assert np.all(grad[0] == 0) and np.any(grad[1:] != 0)
 
 
@@ -817,9 +801,7 @@ def test_deviation_gce_accepts_column_labels():
         keras_function_value("categorical_generalized_cross_entropy", ids, p, q=0.5),
         "float32",
     )
-    keras_column = keras_function_value(
-        "categorical_generalized_cross_entropy", ids[:, None], p, q=0.5
-    )
+    keras_column = keras_function_value("categorical_generalized_cross_entropy", ids[:, None], p, q=0.5)
     assert keras_column.shape == (3, 3)
 
 

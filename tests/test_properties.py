@@ -53,10 +53,14 @@ def _make_extreme(name: str, kind: str, y_true, y_pred, options, rng):
             y_pred = np.eye(y_pred.shape[-1])[rng.integers(0, y_pred.shape[-1], size=y_pred.shape[0])]
         return y_true, y_pred, options
     if kind == "logits" and name in PROBABILISTIC:
-        return y_true, rng.choice([-100.0, 100.0], size=y_pred.shape) * rng.random(y_pred.shape), {
-            **options,
-            "from_logits": True,
-        }
+        return (
+            y_true,
+            rng.choice([-100.0, 100.0], size=y_pred.shape) * rng.random(y_pred.shape),
+            {
+                **options,
+                "from_logits": True,
+            },
+        )
     if kind == "zeros" and name in {"cosine_similarity", "kl_divergence"}:
         zero_rows = rng.random(y_pred.shape[0]) < 0.5
         (y_pred if name == "cosine_similarity" else y_true)[zero_rows] = 0.0

@@ -149,8 +149,12 @@ def test_mse_minimiser_is_the_mean_and_mae_minimiser_is_the_median():
     candidates = np.linspace(0, 100, 100001)
     y_true = np.broadcast_to(targets, (candidates.size, targets.size))
     y_pred = np.broadcast_to(candidates[:, None], y_true.shape)
-    assert candidates[np.argmin(L.mean_squared_error(y_true, y_pred))] == pytest.approx(np.mean(targets), abs=1e-3)
-    assert candidates[np.argmin(L.mean_absolute_error(y_true, y_pred))] == pytest.approx(np.median(targets), abs=1e-3)
+    assert candidates[np.argmin(L.mean_squared_error(y_true, y_pred))] == pytest.approx(
+        np.mean(targets), abs=1e-3
+    )
+    assert candidates[np.argmin(L.mean_absolute_error(y_true, y_pred))] == pytest.approx(
+        np.median(targets), abs=1e-3
+    )
 
 
 @pytest.mark.parametrize("delta", [-1.0, float("nan"), "1"])

@@ -8,9 +8,7 @@ from numpy.typing import ArrayLike
 from course_lib.losses._validation import as_float_array, as_pair
 
 
-def pair_with_shape(
-    y_true: ArrayLike, y_pred: ArrayLike
-) -> tuple[np.ndarray, np.ndarray, tuple[int, ...]]:
+def pair_with_shape(y_true: ArrayLike, y_pred: ArrayLike) -> tuple[np.ndarray, np.ndarray, tuple[int, ...]]:
     """Like :func:`~course_lib.losses._validation.as_pair`, also returning the
     shape ``y_pred`` had before rank alignment (the gradient's shape)."""
     shape = as_float_array(y_pred, "y_pred").shape

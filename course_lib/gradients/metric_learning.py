@@ -95,8 +95,7 @@ def circle(
     pos_slope = 2.0 * gamma * distance
     neg_slope = np.where(1.0 + margin - distance >= 0, -2.0 * gamma * (1.0 - distance), 0.0)
     d_loss_d_distance = sigma[:, None] * (
-        _softmax_rows(pos_logits, pos_lse) * pos_slope
-        + _softmax_rows(neg_logits, neg_lse) * neg_slope
+        _softmax_rows(pos_logits, pos_lse) * pos_slope + _softmax_rows(neg_logits, neg_lse) * neg_slope
     )
     # Link 4: d = max(1 - S, 0).
     grad_dot = np.where(dot <= 1.0, -d_loss_d_distance, 0.0).astype(embeddings.dtype)

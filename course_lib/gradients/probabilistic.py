@@ -190,9 +190,7 @@ def categorical_crossentropy(
     array([[ 1., -1.]], dtype=float32)
     """
     from_logits, label_smoothing = _crossentropy_options(from_logits, label_smoothing)
-    y, y_pred_, axis = _categorical_inputs(
-        y_true, y_pred, label_smoothing, axis, "categorical_crossentropy"
-    )
+    y, y_pred_, axis = _categorical_inputs(y_true, y_pred, label_smoothing, axis, "categorical_crossentropy")
     if from_logits:
         grad = _softmax(y_pred_, axis) * np.sum(y, axis=axis, keepdims=True) - y
     else:
@@ -279,9 +277,7 @@ def sparse_categorical_crossentropy(
     return shaped_like(grad, np.shape(y_pred), y_pred_.dtype)
 
 
-def categorical_generalized_cross_entropy(
-    y_true: ArrayLike, y_pred: ArrayLike, q: float
-) -> np.ndarray:
+def categorical_generalized_cross_entropy(y_true: ArrayLike, y_pred: ArrayLike, q: float) -> np.ndarray:
     r"""Gradient of GCE: :math:`\partial[(1-p_c^q)/q]/\partial p_c = -p_c^{\,q-1}`, 0 elsewhere.
 
     At :math:`q=1` this is the constant :math:`-1` (MAE-like, bounded); as

@@ -16,11 +16,23 @@ from typing import Any
 
 from course_lib.losses import (
     hinge as _hinge_module,
+)
+from course_lib.losses import (
     metric_learning as _metric_learning,
+)
+from course_lib.losses import (
     probabilistic as _probabilistic,
+)
+from course_lib.losses import (
     regression as _regression,
+)
+from course_lib.losses import (
     segmentation as _segmentation,
+)
+from course_lib.losses import (
     sequence as _sequence,
+)
+from course_lib.losses import (
     similarity as _similarity,
 )
 from course_lib.losses._base import Loss, LossFunctionWrapper
@@ -39,9 +51,7 @@ _FAMILIES = (
 )  # fmt: skip
 
 #: Every public loss, by its Keras name (snake_case functions and CamelCase classes).
-ALL_LOSSES: dict[str, Any] = {
-    name: getattr(module, name) for module in _FAMILIES for name in module.__all__
-}
+ALL_LOSSES: dict[str, Any] = {name: getattr(module, name) for module in _FAMILIES for name in module.__all__}
 
 #: Keras' short string identifiers, also importable as attributes (``losses.mse``).
 ALIASES: dict[str, str] = {

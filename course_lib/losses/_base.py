@@ -79,9 +79,7 @@ class Loss:
         """Per-sample loss values; subclasses must override this."""
         raise NotImplementedError(f"{type(self).__name__} must implement call().")
 
-    def output_mask(
-        self, y_true: np.ndarray, y_pred: np.ndarray, values: np.ndarray
-    ) -> np.ndarray | None:
+    def output_mask(self, y_true: np.ndarray, y_pred: np.ndarray, values: np.ndarray) -> np.ndarray | None:
         """Values the loss itself asks to leave out (``None``: keep all)."""
         return None
 

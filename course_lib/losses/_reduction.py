@@ -69,7 +69,7 @@ def _check_weights_fit(weights: np.ndarray, values: np.ndarray, name: str) -> No
     if aligned.ndim == 0:
         return
     same_rank = aligned.ndim == aligned_values.ndim and all(
-        w in (1, v) for w, v in zip(aligned.shape, aligned_values.shape)
+        w in (1, v) for w, v in zip(aligned.shape, aligned_values.shape, strict=True)
     )
     # A lower-rank weight would broadcast from the right (along the last axis,
     # not the batch axis), so only a single number is allowed that way.
@@ -115,9 +115,7 @@ def apply_mask(
     return sample_weight * float_mask
 
 
-def reduce_values(
-    values: np.ndarray, sample_weight: np.ndarray | None, reduction: str | None
-) -> np.ndarray:
+def reduce_values(values: np.ndarray, sample_weight: np.ndarray | None, reduction: str | None) -> np.ndarray:
     """Reduce already weighted values; scalars and empty vectors come back unreduced."""
     if reduction in (None, "none") or values.shape in ((), (0,)):
         return values

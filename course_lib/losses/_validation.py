@@ -48,8 +48,7 @@ def as_numeric_array(x: ArrayLike, name: str) -> np.ndarray:
         raise TypeError(f"{name} must be a rectangular array of numbers: {error}") from None
     if array.dtype.kind not in _NUMERIC_KINDS:
         raise TypeError(
-            f"{name} must contain real numbers (bool, int or float); "
-            f"got an array of dtype {array.dtype}."
+            f"{name} must contain real numbers (bool, int or float); got an array of dtype {array.dtype}."
         )
     return array
 
@@ -60,9 +59,7 @@ def as_float_array(x: ArrayLike, name: str, dtype: DTypeLike | None = None) -> n
     return array.astype(result_dtype(x, dtype), copy=False)
 
 
-def align_ranks(
-    x1: np.ndarray, x2: np.ndarray, expand_rank_1: bool = True
-) -> tuple[np.ndarray, np.ndarray]:
+def align_ranks(x1: np.ndarray, x2: np.ndarray, expand_rank_1: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """Make two arrays the same rank by adding or dropping one trailing axis of size 1.
 
     This is Keras' rule for ``y_true``/``y_pred`` and for losses/``sample_weight``:
@@ -226,8 +223,6 @@ def as_integer_labels(x: ArrayLike, name: str) -> np.ndarray:
     array([ 3, -1,  3])
     """
     array = as_numeric_array(x, name)
-    if array.dtype.kind == "f" and (
-        not np.all(np.isfinite(array)) or np.any(array != np.round(array))
-    ):
+    if array.dtype.kind == "f" and (not np.all(np.isfinite(array)) or np.any(array != np.round(array))):
         raise ValueError(f"{name} must hold integer labels; got non-integer values.")
     return array.astype(np.int64)

@@ -97,9 +97,7 @@ def _circle_inputs(
     return labels, embeddings, ref_lab, ref_emb
 
 
-def _check_circle_options(
-    gamma: float, margin: float, remove_diagonal: bool
-) -> tuple[float, float, bool]:
+def _check_circle_options(gamma: float, margin: float, remove_diagonal: bool) -> tuple[float, float, bool]:
     """``gamma >= 0``, ``margin`` in ``[0, 0.5)``, ``remove_diagonal`` a bool."""
     gamma = check_non_negative("gamma", gamma)
     margin = check_interval("margin", margin, 0.0, 0.5, high_open=True)
@@ -240,8 +238,6 @@ class Circle(LossFunctionWrapper):
             remove_diagonal=remove_diagonal,
         )
 
-    def output_mask(
-        self, y_true: np.ndarray, y_pred: np.ndarray, values: np.ndarray
-    ) -> np.ndarray:
+    def output_mask(self, y_true: np.ndarray, y_pred: np.ndarray, values: np.ndarray) -> np.ndarray:
         """Keep only the samples with a positive loss (Keras' mask ``loss > 0``)."""
         return values > 0

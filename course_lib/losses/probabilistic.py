@@ -382,9 +382,7 @@ def categorical_crossentropy(
     array([0.05129331, 2.3025851 ], dtype=float32)
     """
     from_logits, label_smoothing = _crossentropy_options(from_logits, label_smoothing)
-    y, y_pred, axis = _categorical_inputs(
-        y_true, y_pred, label_smoothing, axis, "categorical_crossentropy"
-    )
+    y, y_pred, axis = _categorical_inputs(y_true, y_pred, label_smoothing, axis, "categorical_crossentropy")
     if from_logits:
         log_q = _log_softmax(y_pred, axis)
     else:
@@ -494,9 +492,7 @@ def sparse_categorical_crossentropy(
     return np.where(valid, values, 0.0)
 
 
-def categorical_generalized_cross_entropy(
-    y_true: ArrayLike, y_pred: ArrayLike, q: float
-) -> np.ndarray:
+def categorical_generalized_cross_entropy(y_true: ArrayLike, y_pred: ArrayLike, q: float) -> np.ndarray:
     r"""Generalized cross-entropy (Zhang & Sabuncu, 2018) for integer class ids.
 
     With :math:`p_c` the probability given to the true class,
@@ -721,9 +717,7 @@ class SparseCategoricalCrossentropy(LossFunctionWrapper):
             ignore_class=_check_ignore_class(ignore_class), axis=_check_int("axis", axis),
         )  # fmt: skip
 
-    def output_mask(
-        self, y_true: np.ndarray, y_pred: np.ndarray, values: np.ndarray
-    ) -> np.ndarray | None:
+    def output_mask(self, y_true: np.ndarray, y_pred: np.ndarray, values: np.ndarray) -> np.ndarray | None:
         """``False`` for samples labelled ``ignore_class``, so the reduction skips them."""
         if self.ignore_class is None:
             return None

@@ -153,7 +153,10 @@ def log_cosh(y_true: ArrayLike, y_pred: ArrayLike) -> np.ndarray:
     :math:`\log\cosh e \approx e^2/2` for small :math:`e` and :math:`|e| - \log 2`
     for large :math:`e`: a Huber loss with :math:`\delta=1` that is smooth
     everywhere.  ``cosh`` overflows float32 beyond :math:`|e| \approx 89`, so we
-    use the identity :math:`\log\cosh e = e + \operatorname{softplus}(-2e) - \log 2`.
+    factor out the larger exponential:
+    :math:`\log\cosh e = |e| + \log(1 + e^{-2|e|}) - \log 2`, where the
+    exponential is at most 1.  (Keras writes the same quantity as
+    :math:`e + \operatorname{softplus}(-2e) - \log 2`.)
     Gradient: :math:`\tanh(e)/d`.
 
     Examples
@@ -164,9 +167,9 @@ def log_cosh(y_true: ArrayLike, y_pred: ArrayLike) -> np.ndarray:
     array([99.30685], dtype=float32)
     """
     y_true, y_pred = as_pair(y_true, y_pred)
-    error = y_pred - y_true
+    abs_error = np.abs(y_pred - y_true)
     log_2 = y_pred.dtype.type(np.log(2.0))
-    return np.mean(error + np.logaddexp(0.0, -2.0 * error) - log_2, axis=-1)
+    return np.mean(abs_error + np.log1p(np.exp(-2.0 * abs_error)) - log_2, axis=-1)
 
 
 class MeanSquaredError(LossFunctionWrapper):
@@ -214,9 +217,7 @@ class MeanAbsolutePercentageError(LossFunctionWrapper):
         name: str = "mean_absolute_percentage_error",
         dtype: DTypeLike | None = None,
     ) -> None:
-        super().__init__(
-            mean_absolute_percentage_error, reduction=reduction, name=name, dtype=dtype
-        )
+        super().__init__(mean_absolute_percentage_error, reduction=reduction, name=name, dtype=dtype)
 
 
 class MeanSquaredLogarithmicError(LossFunctionWrapper):
@@ -228,9 +229,7 @@ class MeanSquaredLogarithmicError(LossFunctionWrapper):
         name: str = "mean_squared_logarithmic_error",
         dtype: DTypeLike | None = None,
     ) -> None:
-        super().__init__(
-            mean_squared_logarithmic_error, reduction=reduction, name=name, dtype=dtype
-        )
+        super().__init__(mean_squared_logarithmic_error, reduction=reduction, name=name, dtype=dtype)
 
 
 class Huber(LossFunctionWrapper):

@@ -40,9 +40,7 @@ def _ctc_inputs(y_true: ArrayLike, y_pred: ArrayLike) -> tuple[np.ndarray, np.nd
     """Validate and return ``(labels (B, L) int64, logits (B, T, C) float)``."""
     logits = as_float_array(y_pred, "y_pred")
     if logits.ndim != 3:
-        raise ValueError(
-            f"y_pred must be logits of shape (batch, time, classes); got shape {logits.shape}."
-        )
+        raise ValueError(f"y_pred must be logits of shape (batch, time, classes); got shape {logits.shape}.")
     batch, frames, classes = logits.shape
     if frames == 0 or classes == 0:
         raise ValueError(
