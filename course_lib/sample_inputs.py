@@ -67,7 +67,7 @@ def _vectors(rng: np.random.Generator, n: int, width: int) -> Inputs:
 
 
 def _embeddings(rng: np.random.Generator, n: int, width: int) -> Inputs:
-    rows = max(n // width, 2)
+    rows = max(n // width, 4)  # at least 4 samples in 2+ classes: positive and negative pairs
     embeddings = rng.normal(size=(rows, width))
     embeddings /= np.linalg.norm(embeddings, axis=-1, keepdims=True)
     return rng.integers(0, max(rows // 4, 2), size=rows), embeddings, {}
