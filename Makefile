@@ -11,7 +11,7 @@ STAMP  := $(VENV)/.installed
 # to stay together on one kernel).
 PYTEST_ARGS ?= -n 2 --dist loadfile
 
-.PHONY: setup lab test lint bench clean
+.PHONY: setup lab test lint bench clean notebooks
 
 setup: $(STAMP)
 
@@ -32,11 +32,17 @@ test: setup lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: setup
-	$(BIN)/ruff check course_lib tests benchmarks
-	$(BIN)/ruff format --check course_lib tests benchmarks
+	$(BIN)/ruff check course_lib tests benchmarks scripts
+	$(BIN)/ruff format --check course_lib tests benchmarks scripts
 
 bench: setup
 	$(BIN)/python benchmarks/bench_losses.py
 
 clean:
 	rm -rf $(VENV) *.egg-info
+
+# Re-execute the course notebooks in fresh kernels and store their outputs
+# (do this after editing a notebook, then commit).
+NOTEBOOKS ?= notebooks/*.ipynb
+notebooks: setup
+	$(BIN)/python scripts/notebooks.py execute $(NOTEBOOKS)

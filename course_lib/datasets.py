@@ -1,0 +1,113 @@
+"""Data for the experiments: scikit-learn's bundled datasets and seeded generators.
+
+Nothing here touches the network.  Every function takes a ``seed`` and
+returns the same arrays for the same seed on every machine.  Splits are
+returned as a :class:`Split` of float32 arrays, features standardised with
+the *training* statistics only.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+
+class Split(NamedTuple):
+    """Train and test arrays (``x_train, y_train, x_test, y_test``)."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+
+
+def _split(x: np.ndarray, y: np.ndarray, test_fraction: float, rng: np.random.Generator) -> Split:
+    order = rng.permutation(len(x))
+    n_test = int(round(test_fraction * len(x)))
+    test, train = order[:n_test], order[n_test:]
+    mean, std = x[train].mean(axis=0), x[train].std(axis=0)
+    std[std == 0] = 1.0
+    x = ((x - mean) / std).astype(np.float32)
+    return Split(x[train], y[train], x[test], y[test])
+
+
+def noisy_quadratic(n: int = 60, noise: float = 0.5, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Points ``y = 0.5 x^2 - x + 1 + noise`` on ``x`` in [-3, 3] (float64, for notebook 01)."""
+    rng = np.random.default_rng(seed)
+    x = np.sort(rng.uniform(-3.0, 3.0, size=n))
+    return x, 0.5 * x**2 - x + 1.0 + rng.normal(scale=noise, size=n)
+
+
+def diabetes_with_outliers(outlier_fraction: float = 0.1, seed: int = 0, test_fraction: float = 0.25) -> Split:
+    """scikit-learn's diabetes regression data with corrupted *training* targets.
+
+    A fraction of the training targets is replaced by gross errors (the target
+    plus 3 to 6 times its range, as a broken sensor or a data-entry slip would
+    produce).  The test targets stay clean, so test error measures how well a
+    loss ignored the corruption.  Targets are float32 column vectors.
+    """
+    from sklearn.datasets import load_diabetes
+
+    if not 0.0 <= outlier_fraction < 1.0:
+        raise ValueError(f"outlier_fraction must be in [0, 1); got {outlier_fraction}.")
+    x, y = load_diabetes(return_X_y=True)
+    rng = np.random.default_rng(seed)
+    split = _split(x, y.astype(np.float32).reshape(-1, 1), test_fraction, rng)
+    y_train = split.y_train.copy()
+    corrupt = rng.random(len(y_train)) < outlier_fraction
+    spread = float(np.ptp(y))
+    y_train[corrupt, 0] += rng.uniform(3.0, 6.0, size=int(corrupt.sum())) * spread
+    return split._replace(y_train=y_train)
+
+
+def imbalanced_breast_cancer(minority_fraction: float = 0.05, seed: int = 0, test_fraction: float = 0.3) -> Split:
+    """scikit-learn's breast-cancer data with the malignant class (label 1) made rare.
+
+    Malignant cases are subsampled so that they form about
+    ``minority_fraction`` of the data; labels are float32 columns ``(N, 1)``.
+    """
+    from sklearn.datasets import load_breast_cancer
+
+    if not 0.0 < minority_fraction < 0.5:
+        raise ValueError(f"minority_fraction must be in (0, 0.5); got {minority_fraction}.")
+    x, y = load_breast_cancer(return_X_y=True)
+    y = 1 - y  # scikit-learn codes malignant as 0; make the rare class the positive one
+    rng = np.random.default_rng(seed)
+    positives, negatives = np.flatnonzero(y == 1), np.flatnonzero(y == 0)
+    n_keep = int(round(minority_fraction * len(negatives) / (1 - minority_fraction)))
+    keep = np.concatenate([negatives, rng.choice(positives, size=n_keep, replace=False)])
+    return _split(x[keep], y[keep].astype(np.float32).reshape(-1, 1), test_fraction, rng)
+
+
+def noisy_digits(noise_rate: float = 0.3, seed: int = 0, test_fraction: float = 0.3) -> Split:
+    """scikit-learn's 8x8 digits with a fraction of *training* labels replaced at random.
+
+    Each corrupted label is redrawn uniformly from the other nine classes; the
+    test labels stay clean.  Labels are int64 class ids ``(N,)``.
+    """
+    from sklearn.datasets import load_digits
+
+    if not 0.0 <= noise_rate < 0.9:
+        raise ValueError(f"noise_rate must be in [0, 0.9); got {noise_rate}.")
+    x, y = load_digits(return_X_y=True)
+    rng = np.random.default_rng(seed)
+    split = _split(x, y.astype(np.int64), test_fraction, rng)
+    y_train = split.y_train.copy()
+    flip = rng.random(len(y_train)) < noise_rate
+    y_train[flip] = (y_train[flip] + rng.integers(1, 10, size=int(flip.sum()))) % 10
+    return split._replace(y_train=y_train)
+
+
+def poisson_counts(n: int = 2000, n_features: int = 5, seed: int = 0, test_fraction: float = 0.25) -> Split:
+    """Counts drawn from ``Poisson(exp(x . w + b))``: a log-linear count model.
+
+    Rates span roughly two orders of magnitude, the regime where the Poisson
+    loss and MSE disagree.  Returns float32 features and float32 count columns.
+    """
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, n_features))
+    weights = rng.normal(scale=0.6, size=n_features)
+    rates = np.exp(x @ weights + 0.5)
+    counts = rng.poisson(rates).astype(np.float32).reshape(-1, 1)
+    return _split(x, counts, test_fraction, rng)
