@@ -20,8 +20,10 @@ import time
 import tracemalloc
 from functools import partial
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+from course_lib.notebook import TF_ENVIRONMENT  # noqa: E402
+
+for _key, _value in TF_ENVIRONMENT.items():
+    os.environ.setdefault(_key, _value)
 
 import keras  # noqa: E402
 

@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import os
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+from course_lib.notebook import TF_ENVIRONMENT  # noqa: E402
+
+for _key, _value in TF_ENVIRONMENT.items():
+    os.environ.setdefault(_key, _value)
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402

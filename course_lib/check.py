@@ -35,8 +35,10 @@ _FLOAT32_ONLY = {"ctc", "CTC"}
 
 def _keras():
     """Import Keras with TensorFlow's C++ start-up logs silenced."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+    from course_lib.notebook import TF_ENVIRONMENT
+
+    for key, value in TF_ENVIRONMENT.items():
+        os.environ.setdefault(key, value)
     import keras
     import tensorflow as tf
 

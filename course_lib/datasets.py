@@ -39,7 +39,9 @@ def noisy_quadratic(n: int = 60, noise: float = 0.5, seed: int = 0) -> tuple[np.
     return x, 0.5 * x**2 - x + 1.0 + rng.normal(scale=noise, size=n)
 
 
-def diabetes_with_outliers(outlier_fraction: float = 0.1, seed: int = 0, test_fraction: float = 0.25) -> Split:
+def diabetes_with_outliers(
+    outlier_fraction: float = 0.1, seed: int = 0, test_fraction: float = 0.25
+) -> Split:
     """scikit-learn's diabetes regression data with corrupted *training* targets.
 
     A fraction of the training targets is replaced by gross errors (the target
@@ -61,7 +63,9 @@ def diabetes_with_outliers(outlier_fraction: float = 0.1, seed: int = 0, test_fr
     return split._replace(y_train=y_train)
 
 
-def imbalanced_breast_cancer(minority_fraction: float = 0.05, seed: int = 0, test_fraction: float = 0.3) -> Split:
+def imbalanced_breast_cancer(
+    minority_fraction: float = 0.05, seed: int = 0, test_fraction: float = 0.3
+) -> Split:
     """scikit-learn's breast-cancer data with the malignant class (label 1) made rare.
 
     Malignant cases are subsampled so that they form about
@@ -111,3 +115,19 @@ def poisson_counts(n: int = 2000, n_features: int = 5, seed: int = 0, test_fract
     rates = np.exp(x @ weights + 0.5)
     counts = rng.poisson(rates).astype(np.float32).reshape(-1, 1)
     return _split(x, counts, test_fraction, rng)
+
+
+def poisson_rates(n: int = 2000, n_features: int = 5, seed: int = 0, test_fraction: float = 0.25) -> Split:
+    """The true rates behind :func:`poisson_counts` with the same arguments.
+
+    Replays the same random draws and split, so ``x_train``/``x_test`` are
+    identical to those of ``poisson_counts`` and ``y_train``/``y_test`` hold the
+    rates ``E[y | x]`` (float32 columns) instead of the counts.  Use it to see how
+    well a model recovers low and high rates, which the noisy counts hide.
+    """
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, n_features))
+    weights = rng.normal(scale=0.6, size=n_features)
+    rates = np.exp(x @ weights + 0.5)
+    rng.poisson(rates)  # consume the draws poisson_counts spends on the counts
+    return _split(x, rates.astype(np.float32).reshape(-1, 1), test_fraction, rng)

@@ -22,9 +22,10 @@ from pathlib import Path
 
 import nbformat
 
+from course_lib.notebook import TF_ENVIRONMENT
+
 KEPT_CELL_METADATA = {"tags", "nbgrader", "slideshow"}
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
-TF_ENVIRONMENT = {"TF_CPP_MIN_LOG_LEVEL": "2", "TF_ENABLE_ONEDNN_OPTS": "0", "PYTHONHASHSEED": "0"}
 
 
 def clean(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
@@ -62,7 +63,7 @@ def execute(path: Path, timeout: int = 600) -> float:
     """Run ``path`` in a fresh kernel, save it cleaned, and return the wall time in seconds."""
     from nbclient import NotebookClient
 
-    os.environ.update(TF_ENVIRONMENT)
+    os.environ.update(TF_ENVIRONMENT | {"PYTHONHASHSEED": "0"})
     notebook = nbformat.read(path, as_version=4)
     client = NotebookClient(
         notebook, kernel_name="python3", timeout=timeout, resources={"metadata": {"path": str(path.parent)}}
@@ -75,7 +76,9 @@ def execute(path: Path, timeout: int = 600) -> float:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("command", choices=["execute", "clean", "check"])
     parser.add_argument("paths", nargs="+", type=Path)
     args = parser.parse_args()

@@ -1,6 +1,11 @@
-"""Shared test setup: silence TensorFlow's C++ start-up logs before anything imports it."""
+"""Shared test setup: silence TensorFlow's C++ logs before anything imports it.
+
+The kernels that nbval starts for the notebooks inherit this environment.
+"""
 
 import os
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+from course_lib.notebook import TF_ENVIRONMENT
+
+for key, value in TF_ENVIRONMENT.items():
+    os.environ.setdefault(key, value)

@@ -14,7 +14,7 @@ import nbformat
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb")) + sorted((ROOT / "solutions").glob("*.ipynb"))
 
 _spec = importlib.util.spec_from_file_location("notebook_tools", ROOT / "scripts" / "notebooks.py")
 notebook_tools = importlib.util.module_from_spec(_spec)
@@ -30,10 +30,10 @@ def test_notebook_is_clean_and_freshly_executed(path):
 def test_notebook_has_objectives_summary_and_exercise_pointer(path):
     notebook = nbformat.read(path, as_version=4)
     markdown = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "markdown")
-    assert "Learning objectives" in markdown and "Prerequisites" in markdown
+    assert "Learning objectives" in markdown and "Prerequisites" in markdown, path.name
     assert "Summary" in markdown
-    if not path.name.startswith("00_"):
-        assert "exercises/" in markdown  # pointer to the matching exercise notebook
+    if path.parent.name == "notebooks" and not path.name.startswith("00_"):
+        assert f"exercises/{path.name}" in markdown  # pointer to the matching exercise notebook
 
 
 def test_a_dirty_notebook_is_reported():

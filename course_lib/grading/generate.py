@@ -1,0 +1,87 @@
+"""``course-exercises``: generate ``exercises/`` from ``solutions/`` with nbgrader's own preprocessors.
+
+    course-exercises                # regenerate every exercise notebook
+    course-exercises --check        # exit 1 if any exercise is out of date
+
+The pipeline is the student-version part of nbgrader's ``generate_assignment``
+(without its database): lock the instructions and tests, replace each
+``### BEGIN SOLUTION`` ... ``### END SOLUTION`` region by
+``raise NotImplementedError()``, drop ``### BEGIN HIDDEN TESTS`` blocks, clear
+the outputs and record nbgrader's checksums.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def student_version(solution: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Return the exercise notebook that nbgrader would hand out for ``solution``."""
+    from nbconvert.preprocessors import ClearOutputPreprocessor
+    from nbgrader.preprocessors import (
+        CheckCellMetadata,
+        ClearHiddenTests,
+        ClearMarkScheme,
+        ClearSolutions,
+        ComputeChecksums,
+        LockCells,
+    )
+
+    notebook = nbformat.from_dict(solution)
+    resources = {"language": "python"}
+    for preprocessor in (
+        LockCells(),
+        ClearSolutions(),
+        ClearOutputPreprocessor(),
+        CheckCellMetadata(),
+        ClearHiddenTests(),
+        ClearMarkScheme(),
+        ComputeChecksums(),
+    ):
+        notebook, resources = preprocessor.preprocess(notebook, resources)
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            cell.execution_count = None
+    return notebook
+
+
+def _serialise(notebook: nbformat.NotebookNode) -> str:
+    return nbformat.writes(notebook) + "\n"
+
+
+def generate(solutions: Path, exercises: Path, *, check: bool) -> list[Path]:
+    """Write (or, with ``check``, compare) one exercise per solution; return the stale ones."""
+    stale = []
+    exercises.mkdir(exist_ok=True)
+    for source in sorted(solutions.glob("*.ipynb")):
+        text = _serialise(student_version(nbformat.read(source, as_version=4)))
+        target = exercises / source.name
+        if not target.exists() or target.read_text() != text:
+            stale.append(target)
+            if not check:
+                target.write_text(text)
+    return stale
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="course-exercises", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--solutions", type=Path, default=ROOT / "solutions")
+    parser.add_argument("--exercises", type=Path, default=ROOT / "exercises")
+    parser.add_argument("--check", action="store_true", help="only report exercises that are out of date")
+    args = parser.parse_args(argv)
+    stale = generate(args.solutions, args.exercises, check=args.check)
+    for path in stale:
+        print(f"{'out of date' if args.check else 'wrote'}: {path}")
+    return 1 if (args.check and stale) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

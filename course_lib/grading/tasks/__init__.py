@@ -1,0 +1,26 @@
+"""The registry of graded tasks, one module per chapter (``chNN.py``).
+
+``TASKS["02.1"]`` is the first task of chapter 02.  Each chapter module
+defines a tuple ``TASKS`` of :class:`~course_lib.grading.model.Task`.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+
+from course_lib.grading.model import Task
+
+CHAPTERS = ("ch01", "ch02")
+
+
+def _collect() -> dict[str, Task]:
+    registry: dict[str, Task] = {}
+    for chapter in CHAPTERS:
+        for task in import_module(f"{__name__}.{chapter}").TASKS:
+            if task.task_id in registry:
+                raise RuntimeError(f"task {task.task_id} is defined twice")
+            registry[task.task_id] = task
+    return registry
+
+
+TASKS: dict[str, Task] = _collect()

@@ -1,0 +1,272 @@
+"""The grading system: self-checks, generated exercises, and the instructor grader.
+
+One class of realistic and hostile submissions of chapter 02 is graded once
+(session fixture); each test then checks one student's score and feedback.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import textwrap
+import time
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+
+from course_lib.grading import assert_task, check
+from course_lib.grading.generate import generate
+from course_lib.grading.grader import Limits, bubblewrap, grade_class
+
+ROOT = Path(__file__).resolve().parents[1]
+SOLUTION = ROOT / "solutions" / "02_regression.ipynb"
+EXERCISE = ROOT / "exercises" / "02_regression.ipynb"
+
+HUBER_SUM = """
+def my_huber(y_true, y_pred, delta=1.0):
+    e = np.asarray(y_pred) - np.asarray(y_true)
+    return np.where(np.abs(e) <= delta, 0.5 * e**2, delta * np.abs(e) - 0.5 * delta**2).sum(axis=-1)
+"""
+CORRECT_HUBER = """
+def my_huber(y_true, y_pred, delta=1.0):
+    e = np.asarray(y_pred) - np.asarray(y_true)
+    return np.where(np.abs(e) <= delta, 0.5 * e**2, delta * np.abs(e) - 0.5 * delta**2).mean(axis=-1)
+"""
+CORRECT_DELTA = "y_true, y_pred = task_data()\nsmallest_delta = float(np.max(np.abs(y_pred - y_true)))\n"
+CORRECT_KERAS = """
+def keras_log_cosh(y_true, y_pred):
+    e = keras.ops.abs(y_pred - y_true)
+    return keras.ops.mean(e + keras.ops.log1p(keras.ops.exp(-2.0 * e)) - math.log(2.0), axis=-1)
+"""
+
+
+def _code(*parts: str) -> str:
+    """Join code snippets, each dedented on its own."""
+    return "\n".join(textwrap.dedent(part).strip("\n") for part in parts) + "\n"
+
+
+def _submission(answers: dict[str, str], *, drop_tests: bool = False, edit_tests: bool = False):
+    notebook = nbformat.read(SOLUTION, as_version=4)
+    cells = []
+    for cell in notebook.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("grade_id") in answers:
+            cell.source = _code(answers[meta["grade_id"]])
+        if drop_tests and (meta.get("grade") or "self-check" in cell.metadata.get("tags", [])):
+            continue
+        if edit_tests and meta.get("grade"):
+            cell.source = "pass  # the tests are gone"
+        cells.append(cell)
+    notebook.cells = cells
+    return notebook
+
+
+def _students(tmp: Path) -> dict[str, nbformat.NotebookNode]:
+    sentinel, out = tmp / "sentinel.txt", tmp / "out"
+    gradient_off_by_n = """
+        def my_huber_gradient(y_true, y_pred, delta=1.0):
+            e = np.asarray(y_pred) - np.asarray(y_true)
+            return np.clip(e, -delta, delta) / e.shape[-1] / len(e)
+        """
+    naive_log_cosh = """
+        def keras_log_cosh(y_true, y_pred):
+            return keras.ops.mean(keras.ops.log(keras.ops.cosh(y_pred - y_true)), axis=-1)
+        """
+    swallow_interrupts = """
+        import time
+        while True:
+            try:
+                time.sleep(0.1)
+            except BaseException:
+                pass
+        """
+    flood = """
+        import os
+        print("x" * 30_000_000)
+        os.write(1, b"y" * 30_000_000)
+        """
+    patch_the_checkers = """
+        import importlib
+        np.allclose = lambda *args, **kwargs: True
+        np.testing.assert_allclose = lambda *args, **kwargs: None
+        compare = importlib.import_module("course_" + "lib.grading.compare")
+        compare.judge = lambda *args, **kwargs: compare.CaseVerdict("x", True)
+        """
+    read_the_solutions = f"""
+        import json
+        solution = json.load(open({str(SOLUTION)!r}))
+        exec(next("".join(c["source"]) for c in solution["cells"] if "def my_huber(" in "".join(c["source"])))
+        """
+    vandalise = f"""
+        import os
+        attacks = [
+            lambda: os.remove({str(sentinel)!r}),
+            lambda: open({str(tmp / "planted.txt")!r}, "w").write("pwned"),
+            lambda: os.makedirs({str(out)!r}, exist_ok=True),
+            lambda: open({str(out / "grades.csv")!r}, "w").write("vandal,999"),
+        ]
+        for attack in attacks:
+            try:
+                attack()
+            except Exception:
+                pass
+        """
+    return {
+        "solution": nbformat.read(SOLUTION, as_version=4),
+        "untouched": nbformat.read(EXERCISE, as_version=4),
+        # realistic mistakes
+        "mean_forgotten": _submission({"task1_answer": HUBER_SUM}),
+        "wrong_sign": _submission(
+            {"task1_answer": CORRECT_HUBER.replace(".mean(axis=-1)", ".mean(axis=-1) * -1")}
+        ),
+        "wrong_axis": _submission({"task1_answer": CORRECT_HUBER.replace("axis=-1", "axis=0")}),
+        "gradient_off_by_n": _submission({"task2_answer": gradient_off_by_n}),
+        "unstable_log_cosh": _submission({"task4_answer": naive_log_cosh}),
+        # hostile
+        "infinite_loop": _submission({"task3_answer": "while True:\n    pass\n"}),
+        "swallows_interrupt": _submission({"task3_answer": swallow_interrupts}),
+        "sys_exit": _submission({"task3_answer": _code(CORRECT_DELTA, "import sys\nsys.exit(3)")}),
+        "os_exit": _submission({"task4_answer": _code(CORRECT_KERAS, "import os\nos._exit(0)")}),
+        "memory_bomb": _submission({"task3_answer": _code("hog = bytearray(64 * 2**30)", CORRECT_DELTA)}),
+        "print_flood": _submission({"task1_answer": _code(CORRECT_HUBER, flood)}),
+        "monkeypatch": _submission({"task1_answer": _code(HUBER_SUM, patch_the_checkers)}),
+        "reads_solutions": _submission({"task1_answer": read_the_solutions}),
+        "vandal": _submission({"task1_answer": _code(CORRECT_HUBER, vandalise)}),
+        "tests_deleted": _submission({}, drop_tests=True),
+        "tests_edited": _submission({"task1_answer": HUBER_SUM}, edit_tests=True),
+    }
+
+
+EXPECTED_TOTALS = {
+    "solution": 10.0, "untouched": 0.0, "mean_forgotten": 7.5, "wrong_sign": 7.0, "wrong_axis": 7.0,
+    "gradient_off_by_n": 7.0, "unstable_log_cosh": 9.0, "infinite_loop": 6.0, "swallows_interrupt": 6.0,
+    "sys_exit": 10.0, "os_exit": 8.0, "memory_bomb": 8.0, "print_flood": 10.0, "monkeypatch": 7.5,
+    "reads_solutions": 7.0, "vandal": 10.0, "tests_deleted": 10.0, "tests_edited": 7.5,
+}  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def graded_class(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("class")
+    (tmp / "sentinel.txt").write_text("keep me")
+    submissions = tmp / "submissions"
+    for index, (student, notebook) in enumerate(_students(tmp).items()):
+        # half in the flat layout, half in nbgrader's <student>/<assignment>/<notebook> layout
+        path = (
+            submissions / f"{student}.ipynb"
+            if index % 2
+            else submissions / student / SOLUTION.stem / SOLUTION.name
+        )
+        path.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(notebook, path)
+    before = {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in submissions.rglob("*.ipynb")}
+    start = time.perf_counter()
+    results = grade_class(SOLUTION, submissions, tmp / "out", limits=Limits(seconds=30), jobs=2)
+    elapsed = time.perf_counter() - start
+    feedback = {path.stem: json.loads(path.read_text()) for path in (tmp / "out" / "feedback").glob("*.json")}
+    with open(tmp / "out" / "grades.csv") as handle:
+        grades = {row["student"]: row for row in csv.DictReader(handle)}
+    return {"tmp": tmp, "results": results, "feedback": feedback, "grades": grades, "before": before,
+            "elapsed": elapsed}  # fmt: skip
+
+
+needs_sandbox = pytest.mark.skipif(bubblewrap() is None, reason="bubblewrap is not installed")
+
+
+def _messages(feedback: dict, task_id: str) -> str:
+    return " ".join(next(t for t in feedback["tasks"] if t["task_id"] == task_id)["messages"])
+
+
+@pytest.mark.parametrize("student", sorted(set(EXPECTED_TOTALS) - {"reads_solutions", "vandal"}))
+def test_every_submission_gets_its_expected_score(graded_class, student):
+    assert float(graded_class["grades"][student]["total"]) == EXPECTED_TOTALS[student], graded_class[
+        "feedback"
+    ][student]
+
+
+@needs_sandbox
+@pytest.mark.parametrize("student", ["reads_solutions", "vandal"])
+def test_sandboxed_submissions_get_their_expected_score(graded_class, student):
+    assert float(graded_class["grades"][student]["total"]) == EXPECTED_TOTALS[student]
+
+
+def test_grades_csv_has_one_column_per_task_then_total_and_max(graded_class):
+    row = graded_class["grades"]["solution"]
+    assert list(row) == ["student", "02.1", "02.2", "02.3", "02.4", "total", "max"]
+    assert float(row["max"]) == 10.0
+
+
+@pytest.mark.parametrize(
+    ("student", "task_id", "phrase"),
+    [
+        ("untouched", "02.1", "not answered yet"),
+        ("mean_forgotten", "02.1", "MEAN over the last axis"),
+        ("wrong_sign", "02.1", "sign error"),
+        ("wrong_axis", "02.1", "wrong axis"),
+        ("gradient_off_by_n", "02.2", "off by 1/N"),
+        ("unstable_log_cosh", "02.4", "numerically stable form"),
+        ("infinite_loop", "02.3", "not evaluated"),
+        ("os_exit", "02.4", "not evaluated"),
+        ("monkeypatch", "02.1", "MEAN over the last axis"),
+    ],
+)
+def test_feedback_names_the_mistake(graded_class, student, task_id, phrase):
+    assert phrase in _messages(graded_class["feedback"][student], task_id)
+
+
+def test_hostile_runs_are_explained(graded_class):
+    notes = {student: " ".join(f["notes"]) for student, f in graded_class["feedback"].items()}
+    assert "time limit" in notes["infinite_loop"] and "time limit" in notes["swallows_interrupt"]
+    assert "ended early" in notes["os_exit"]
+    assert "MemoryError" in notes["memory_bomb"]
+    assert "SystemExit" in notes["sys_exit"]
+
+
+def test_hidden_values_never_appear_in_feedback(graded_class):
+    for feedback in graded_class["feedback"].values():
+        for task in feedback["tasks"]:
+            for message in task["messages"]:
+                if message.startswith("a hidden check"):
+                    assert "expected" not in message
+
+
+@needs_sandbox
+def test_nothing_outside_the_output_folder_changes(graded_class):
+    tmp = graded_class["tmp"]
+    assert (tmp / "sentinel.txt").read_text() == "keep me"
+    assert not (tmp / "planted.txt").exists()
+    assert "vandal" in graded_class["grades"] and graded_class["grades"]["vandal"]["total"] != "999"
+    after = {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in (tmp / "submissions").rglob("*.ipynb")}
+    assert after == graded_class["before"]  # submissions are never modified
+
+
+def test_submissions_are_graded_in_parallel(graded_class):
+    one_by_one = sum(result.seconds for result in graded_class["results"])
+    assert graded_class["elapsed"] < 0.8 * one_by_one
+
+
+def test_exercises_are_up_to_date_with_the_solutions(tmp_path):
+    stale = generate(ROOT / "solutions", ROOT / "exercises", check=True)
+    assert stale == [], f"run `course-exercises` to regenerate {stale}"
+
+
+def test_exercises_have_no_solutions_or_hidden_tests():
+    for path in (ROOT / "exercises").glob("*.ipynb"):
+        text = path.read_text()
+        assert "BEGIN SOLUTION" not in text and "HIDDEN TESTS" not in text and "hidden=True" not in text
+        assert "raise NotImplementedError()" in text
+
+
+def test_self_check_reports_public_checks_only(capsys):
+    check("02.1", lambda y_true, y_pred, delta=1.0: -np.ones(len(y_pred)))
+    printed = capsys.readouterr().out
+    assert "public checks passed: 0 of 3; your grade may include hidden checks." in printed
+
+
+def test_assert_task_raises_with_the_mistake():
+    wrong = lambda y_true, y_pred, delta=1.0: np.zeros(np.shape(y_pred))  # noqa: E731
+    with pytest.raises(AssertionError, match="one number per element"):
+        assert_task("02.1", wrong)
