@@ -270,3 +270,21 @@ def test_assert_task_raises_with_the_mistake():
     wrong = lambda y_true, y_pred, delta=1.0: np.zeros(np.shape(y_pred))  # noqa: E731
     with pytest.raises(AssertionError, match="one number per element"):
         assert_task("02.1", wrong)
+
+
+def test_every_chapter_from_01_has_solution_and_exercise_notebooks():
+    chapters = [p.name for p in sorted((ROOT / "notebooks").glob("*.ipynb")) if not p.name.startswith("00_")]
+    assert chapters, "no chapter notebooks found"
+    for name in chapters:
+        assert (ROOT / "solutions" / name).exists(), f"solutions/{name} is missing"
+        assert (ROOT / "exercises" / name).exists(), f"exercises/{name} is missing"
+
+
+def test_every_graded_cell_names_a_registered_task():
+    from course_lib.grading.grader import load_assignment
+    from course_lib.grading.tasks import TASKS
+
+    for path in sorted((ROOT / "solutions").glob("*.ipynb")):
+        assignment = load_assignment(path)
+        assert len(assignment.slots) >= 3, f"{path.name} needs at least 3 graded tasks"
+        assert all(slot.task_id in TASKS and slot.points > 0 for slot in assignment.slots)
