@@ -74,18 +74,18 @@ def _check_weights_fit(weights: np.ndarray, values: np.ndarray, name: str) -> No
     # A lower-rank weight would broadcast from the right (along the last axis,
     # not the batch axis), so only a single number is allowed that way.
     fits = same_rank or (aligned.ndim < aligned_values.ndim and aligned.size == 1)
-    if not fits:
-        per_sample = values.shape[:1] + (1,) * max(values.ndim - 1, 0)
-        hint = (
-            " A rank-1 y_true is ONE sample for losses that average over the last axis;"
-            " reshape y to (N, 1) for N samples."
-            if values.ndim == 0
-            else ""
+    if not fits and values.ndim == 0:
+        raise ValueError(
+            f"{name} of shape {weights.shape} does not fit: the loss produced a single value, so only "
+            "a scalar weight applies. A rank-1 y_true is ONE sample for losses that average over the "
+            "last axis; reshape y to (N, 1) for N samples."
         )
+    if not fits:
+        per_sample = values.shape[:1] + (1,) * (values.ndim - 1)
         raise ValueError(
             f"{name} of shape {weights.shape} does not fit the per-sample losses of shape "
             f"{values.shape}: give a scalar, one weight per sample {per_sample} or one per "
-            f"value {values.shape}.{hint}"
+            f"value {values.shape}."
         )
 
 
