@@ -10,7 +10,7 @@ from importlib import import_module
 
 from course_lib.grading.model import Task
 
-CHAPTERS = ("ch01", "ch02", "ch04", "ch05")
+CHAPTERS = ("ch01", "ch02", "ch03", "ch04", "ch05")
 
 
 def _collect() -> dict[str, Task]:
