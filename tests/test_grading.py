@@ -288,3 +288,19 @@ def test_every_graded_cell_names_a_registered_task():
         assignment = load_assignment(path)
         assert len(assignment.slots) >= 3, f"{path.name} needs at least 3 graded tasks"
         assert all(slot.task_id in TASKS and slot.points > 0 for slot in assignment.slots)
+
+
+def test_without_a_sandbox_the_limits_still_hold(tmp_path, monkeypatch):
+    import course_lib.grading.grader as grader
+
+    monkeypatch.setattr(grader, "bubblewrap", lambda: None)
+    submissions = tmp_path / "submissions"
+    submissions.mkdir()
+    nbformat.write(nbformat.read(SOLUTION, as_version=4), submissions / "solution.ipynb")
+    nbformat.write(_submission({"task3_answer": "while True:\n    pass\n"}), submissions / "loop.ipynb")
+    grade_class(SOLUTION, submissions, tmp_path / "out", limits=Limits(seconds=30), jobs=2)
+    with open(tmp_path / "out" / "grades.csv") as handle:
+        totals = {row["student"]: float(row["total"]) for row in csv.DictReader(handle)}
+    assert totals == {"solution": 10.0, "loop": 6.0}
+    feedback = json.loads((tmp_path / "out" / "feedback" / "loop.json").read_text())
+    assert feedback["sandbox"].startswith("none") and "time limit" in " ".join(feedback["notes"])

@@ -184,6 +184,33 @@ def bubblewrap() -> str | None:
     return path if probe.returncode == 0 else None
 
 
+def _become_nobody() -> None:
+    os.setgid(65534)
+    os.setuid(65534)
+
+
+@lru_cache(maxsize=1)
+def can_run_as_nobody() -> bool:
+    """Whether this interpreter and course_lib still work after dropping to user ``nobody``.
+
+    Needed only without a sandbox when grading as root; it fails when Python lives
+    somewhere ``nobody`` may not read (e.g. under ``/root``).
+    """
+    if os.name != "posix" or os.geteuid() != 0:
+        return False
+    try:
+        probe = subprocess.run(
+            [sys.executable, "-c", "import course_lib.grading.runner"],
+            capture_output=True,
+            cwd="/",
+            preexec_fn=_become_nobody,
+            timeout=60,
+        )
+    except (OSError, subprocess.SubprocessError):  # e.g. the interpreter is not readable by nobody
+        return False
+    return probe.returncode == 0
+
+
 def _write_job(workdir: Path, assignment: Assignment, answers: dict[str, str]) -> None:
     (workdir / "inputs").mkdir()
     steps = []
@@ -217,7 +244,9 @@ def _command(workdir: Path, hidden_paths: list[Path], sandbox: bool) -> list[str
     runner = [sys.executable, "-m", "course_lib.grading.runner", str(workdir)]
     if not sandbox:
         return runner
-    command = [bubblewrap(), "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
+    # Everything read-only; the solutions, the submissions, the output folder and the
+    # other submissions' work folders behind empty file systems; only the own work folder writable.
+    command = [bubblewrap(), "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
     for path in hidden_paths:
         if path.exists():
             command += ["--tmpfs", str(path.resolve())]
@@ -237,23 +266,23 @@ def _limit_resources(limits: Limits, drop_to_nobody: bool) -> None:
     resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # an oversized write fails with an error instead
     if drop_to_nobody:
-        os.setgid(65534)
-        os.setuid(65534)
+        _become_nobody()
 
 
 def run_submission(
     assignment: Assignment, answers: dict[str, str], hidden_paths: list[Path], limits: Limits, sandbox: bool
 ) -> tuple[Path, list[dict[str, Any]], list[str]]:
     """Run the child; return its work folder, its events and notes about how it ended."""
-    workdir = Path(tempfile.mkdtemp(prefix="course-grade-"))
+    workdir = Path(tempfile.mkdtemp(prefix="submission-", dir=hidden_paths[-1]))
     _write_job(workdir, assignment, answers)
-    drop = not sandbox and os.geteuid() == 0
+    drop = not sandbox and can_run_as_nobody()
     if drop:  # without a sandbox, at least do not run a learner's code as root
         for path in [workdir, *workdir.rglob("*")]:
             os.chown(path, 65534, 65534)
     environment = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": str(workdir),
+        "TMPDIR": str(workdir),
         **TF_ENVIRONMENT,
         "PYTHONHASHSEED": "0",
         "MPLBACKEND": "Agg",
@@ -384,14 +413,20 @@ def grade_class(
         raise RuntimeError("bubblewrap (bwrap) is required but not available: apt-get install bubblewrap")
     assignment = load_assignment(assignment_path)
     found = find_submissions(submissions, assignment_path)
-    hidden_paths = [assignment_path.resolve().parent, submissions.resolve(), out.resolve()]
     out.mkdir(parents=True, exist_ok=True)
-    with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 2) as pool:
-        futures = [
-            pool.submit(grade_one, student, path, assignment, hidden_paths, limits, sandbox)
-            for student, path in found.items()
-        ]
-        results = [future.result() for future in futures]
+    work_root = Path(tempfile.mkdtemp(prefix="course-grade-"))
+    work_root.chmod(0o711)  # a child that dropped to `nobody` may enter its own folder, not list others
+    # The last entry must stay the work root: run_submission creates each work folder there.
+    hidden_paths = [assignment_path.resolve().parent, submissions.resolve(), out.resolve(), work_root]
+    try:
+        with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 2) as pool:
+            futures = [
+                pool.submit(grade_one, student, path, assignment, hidden_paths, limits, sandbox)
+                for student, path in found.items()
+            ]
+            results = [future.result() for future in futures]
+    finally:
+        shutil.rmtree(work_root, ignore_errors=True)
     _write_results(out, assignment, results, sandbox)
     return results
 
@@ -412,7 +447,9 @@ def _write_results(out: Path, assignment: Assignment, results: list[StudentResul
             "max": result.maximum,
             "tasks": [asdict(task) for task in result.tasks],
             "notes": result.notes,
-            "sandbox": "bubblewrap" if sandbox else "none (see the README)",
+            "sandbox": "bubblewrap"
+            if sandbox
+            else ("none; ran as user nobody" if can_run_as_nobody() else "none (see the README)"),
         }
         (out / "feedback" / f"{result.student}.json").write_text(json.dumps(feedback, indent=2))
 
