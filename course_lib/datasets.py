@@ -131,3 +131,73 @@ def poisson_rates(n: int = 2000, n_features: int = 5, seed: int = 0, test_fracti
     rates = np.exp(x @ weights + 0.5)
     rng.poisson(rates)  # consume the draws poisson_counts spends on the counts
     return _split(x, rates.astype(np.float32).reshape(-1, 1), test_fraction, rng)
+
+
+def segmentation_shapes(
+    n: int = 256,
+    size: int = 16,
+    radius: tuple[float, float] = (1.2, 3.0),
+    noise: float = 0.8,
+    seed: int = 0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Noisy images of one disc or square each, with their true masks (for notebook 06).
+
+    Each ``size x size`` image holds one shape (a disc or a square, with equal
+    chance) of random centre and radius in ``radius``; its mask is 1 inside the
+    shape.  The image is the mask plus Gaussian noise of standard deviation
+    ``noise``, so single pixels are ambiguous and a model must use its
+    neighbours.  The foreground is small (about 7 % of the pixels with the
+    defaults): the regime where overlap losses differ from cross-entropy.
+
+    Returns ``(images, masks)``, both float32 and shaped ``(n, size, size, 1)``.
+
+    >>> images, masks = segmentation_shapes(4, seed=0)
+    >>> images.shape, masks.dtype, sorted(np.unique(masks).tolist())
+    ((4, 16, 16, 1), dtype('float32'), [0.0, 1.0])
+    """
+    rng = np.random.default_rng(seed)
+    rows, cols = np.mgrid[0:size, 0:size] + 0.5
+    r = rng.uniform(*radius, size=n)[:, None, None]
+    centre_row, centre_col = rng.uniform(3.0, size - 3.0, size=(2, n))
+    disc = (rng.uniform(size=n) < 0.5)[:, None, None]
+    d_row, d_col = rows - centre_row[:, None, None], cols - centre_col[:, None, None]
+    inside_disc = d_row**2 + d_col**2 <= r**2
+    inside_square = np.maximum(np.abs(d_row), np.abs(d_col)) <= r
+    masks = np.where(disc, inside_disc, inside_square).astype(np.float32)
+    images = masks + rng.normal(scale=noise, size=masks.shape)
+    return images[..., None].astype(np.float32), masks[..., None]
+
+
+def speckle_images(
+    n: int = 400, size: int = 32, looks: float = 4.0, seed: int = 0, test_fraction: float = 0.25
+) -> Split:
+    """Ultrasound-like grey images with multiplicative speckle noise (for notebook 12).
+
+    Each clean image is a soft striped tissue texture (mean 0.35) with up to
+    three ellipses: two bright inclusions (0.6-0.9) and one dark, cyst-like one
+    (0.02-0.1).  The noisy image is ``clean * s`` with speckle
+    ``s ~ Gamma(looks, 1/looks)`` (mean 1, variance ``1/looks``: the intensity
+    of fully developed speckle averaged over ``looks`` looks).  Returns a
+    :class:`Split` whose *inputs* are the noisy images and whose *targets* are
+    the clean ones, float32 arrays of shape ``(n_split, size, size, 1)``.
+    """
+    if looks <= 0:
+        raise ValueError(f"looks must be > 0; got {looks}.")
+    rng = np.random.default_rng(seed)
+    grid = (np.arange(size) + 0.5) / size
+    rows, cols = grid[None, :, None], grid[None, None, :]
+    angle = rng.uniform(0.0, np.pi, (n, 1, 1))
+    frequency = rng.uniform(2.0, 5.0, (n, 1, 1))
+    clean = 0.35 + 0.08 * np.sin(2 * np.pi * frequency * (rows * np.cos(angle) + cols * np.sin(angle)))
+    for low, high in ((0.6, 0.9), (0.02, 0.1), (0.6, 0.9)):
+        centre_r, centre_c = rng.uniform(0.2, 0.8, (2, n, 1, 1))
+        radius_r, radius_c = rng.uniform(0.08, 0.25, (2, n, 1, 1))
+        inside = ((rows - centre_r) / radius_r) ** 2 + ((cols - centre_c) / radius_c) ** 2 <= 1.0
+        present = rng.random((n, 1, 1)) < 0.8
+        clean = np.where(inside & present, rng.uniform(low, high, (n, 1, 1)), clean)
+    noisy = clean * rng.gamma(looks, 1.0 / looks, size=clean.shape)
+    clean, noisy = clean[..., None].astype(np.float32), noisy[..., None].astype(np.float32)
+    order = rng.permutation(n)
+    n_test = int(round(test_fraction * n))
+    test, train = order[:n_test], order[n_test:]
+    return Split(noisy[train], clean[train], noisy[test], clean[test])

@@ -108,3 +108,18 @@ def test_importing_course_lib_does_not_import_tensorflow():
         "assert not heavy, heavy\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+OUR_FUNCTIONS = sorted(name for name, obj in L.ALL_LOSSES.items() if inspect.isfunction(obj))
+
+
+@pytest.mark.parametrize("name", OUR_FUNCTIONS)
+def test_every_course_lib_loss_has_a_gradient_with_the_same_signature(name):
+    """Also the losses Keras lacks (metric learning, soft F-beta, SSIM, ...)."""
+    assert _parameters(getattr(G, name)) == _parameters(getattr(L, name))
+
+
+@pytest.mark.parametrize("name", sorted(n for n, o in L.ALL_LOSSES.items() if isinstance(o, type)))
+def test_every_class_is_a_thin_wrapper_with_a_default_construction(name):
+    loss = getattr(L, name)()
+    assert isinstance(loss, L.LossFunctionWrapper) and loss.fn.__name__ in OUR_FUNCTIONS

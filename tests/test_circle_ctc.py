@@ -470,7 +470,9 @@ def test_signature_matches_keras(module, name):
 def test_gradient_signatures_match_losses_and_exports():
     assert parameters(GM.circle) == parameters(M.circle)
     assert parameters(GS.ctc) == parameters(S.ctc)
-    assert sorted(M.__all__) == ["Circle", "circle"] and GM.__all__ == ["circle"]
+    assert {"Circle", "circle"} <= set(M.__all__) and "circle" in GM.__all__
+    # every metric-learning loss function has its gradient (the family grew beyond Keras' circle)
+    assert {name for name in M.__all__ if name.islower()} == set(GM.__all__)
     assert sorted(S.__all__) == ["CTC", "ctc"] and GS.__all__ == ["ctc"]
     assert isinstance(losses.get("Circle"), M.Circle) and losses.get("ctc") is S.ctc
 

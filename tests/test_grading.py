@@ -164,7 +164,7 @@ def graded_class(tmp_path_factory):
         nbformat.write(notebook, path)
     before = {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in submissions.rglob("*.ipynb")}
     start = time.perf_counter()
-    results = grade_class(SOLUTION, submissions, tmp / "out", limits=Limits(seconds=30), jobs=2)
+    results = grade_class(SOLUTION, submissions, tmp / "out", limits=Limits(seconds=45), jobs=2)
     elapsed = time.perf_counter() - start
     feedback = {path.stem: json.loads(path.read_text()) for path in (tmp / "out" / "feedback").glob("*.json")}
     with open(tmp / "out" / "grades.csv") as handle:
@@ -298,7 +298,7 @@ def test_without_a_sandbox_the_limits_still_hold(tmp_path, monkeypatch):
     submissions.mkdir()
     nbformat.write(nbformat.read(SOLUTION, as_version=4), submissions / "solution.ipynb")
     nbformat.write(_submission({"task3_answer": "while True:\n    pass\n"}), submissions / "loop.ipynb")
-    grade_class(SOLUTION, submissions, tmp_path / "out", limits=Limits(seconds=30), jobs=2)
+    grade_class(SOLUTION, submissions, tmp_path / "out", limits=Limits(seconds=45), jobs=2)
     with open(tmp_path / "out" / "grades.csv") as handle:
         totals = {row["student"]: float(row["total"]) for row in csv.DictReader(handle)}
     assert totals == {"solution": 10.0, "loop": 6.0}

@@ -12,7 +12,9 @@ kink (``|e| = delta`` for Huber, a hinge at its margin) the one-sided value
 that Keras' autodiff also returns is used.
 """
 
+from course_lib.gradients.classification_metrics import *  # noqa: F403
 from course_lib.gradients.hinge import *  # noqa: F403
+from course_lib.gradients.image import *  # noqa: F403
 from course_lib.gradients.metric_learning import *  # noqa: F403
 from course_lib.gradients.probabilistic import *  # noqa: F403
 from course_lib.gradients.regression import *  # noqa: F403

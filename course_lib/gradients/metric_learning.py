@@ -37,15 +37,27 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
+from course_lib.losses._validation import as_float_array
 from course_lib.losses.metric_learning import (
+    _adaptive_margins,
+    _batch_all,
+    _batch_hard,
+    _batch_inputs,
     _check_circle_options,
+    _check_margin,
+    _check_mining,
     _circle_inputs,
     _circle_logits,
     _logsumexp_rows,
     _pair_masks,
+    _quadruplet_parts,
+    _same_label_masks,
+    _semi_hard,
+    _squared_distances,
 )
+from course_lib.losses.metric_learning import contrastive as _contrastive_values
 
-__all__ = ["circle"]
+__all__ = ["adaptive_triplet", "circle", "contrastive", "quadruplet", "triplet"]
 
 
 def _softmax_rows(logits: np.ndarray, lse: np.ndarray) -> np.ndarray:
@@ -104,3 +116,160 @@ def circle(
     if self_reference:
         grad = grad + grad_dot.T @ embeddings
     return grad.astype(embeddings.dtype, copy=False)
+
+
+# --------------------------------------------------------------------------------------
+# Contrastive, triplet, quadruplet and adaptive-margin triplet
+# --------------------------------------------------------------------------------------
+
+
+def contrastive(y_true: ArrayLike, y_pred: ArrayLike, margin: float = 1.0) -> np.ndarray:
+    r"""Gradient of :math:`\sum_i` contrastive loss with respect to the pairs ``y_pred`` ``(B, 2, D)``.
+
+    With :math:`u_i = a_i - b_i`, :math:`d_i = \lVert u_i\rVert` and
+    :math:`\ell_i = y_i d_i^2 + (1-y_i)[m-d_i]_+^2`:
+    :math:`\partial d_i^2/\partial a_i = 2u_i` and
+    :math:`\partial [m-d_i]_+^2/\partial a_i = -2[m-d_i]_+\,u_i/d_i`, so
+
+    .. math::
+        \frac{\partial \ell_i}{\partial a_i} = 2\Bigl(y_i - (1-y_i)\frac{[m-d_i]_+}{d_i}\Bigr)u_i
+        = -\frac{\partial \ell_i}{\partial b_i}.
+
+    At :math:`d_i = 0` the dissimilar term has no derivative (the distance has a
+    cone there); we return 0, as the Keras version does.
+
+    >>> pairs = [[[0., 0.], [0.6, 0.8]], [[0., 0.], [0.3, 0.4]]]
+    >>> print(contrastive([1, 0], pairs).round(4))
+    [[[-1.2 -1.6]
+      [ 1.2  1.6]]
+    <BLANKLINE>
+     [[ 0.6  0.8]
+      [-0.6 -0.8]]]
+    """
+    _contrastive_values(y_true, y_pred, margin)  # validates every argument
+    pairs = as_float_array(y_pred, "y_pred")
+    labels = as_float_array(y_true, "y_true", pairs.dtype).reshape(-1)
+    difference = pairs[:, 0] - pairs[:, 1]
+    distance = np.sqrt(np.sum(difference**2, axis=-1))
+    shortfall = np.maximum(margin - distance, 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        push = np.where(distance > 0, shortfall / distance, 0.0)
+    coefficient = 2.0 * (labels - (1.0 - labels) * push)
+    grad_a = coefficient[:, None] * difference
+    return np.stack([grad_a, -grad_a], axis=1).astype(pairs.dtype, copy=False)
+
+
+def _through_squared_distances(coefficient: np.ndarray, embeddings: np.ndarray) -> np.ndarray:
+    r"""Turn :math:`C_{ij} = \partial L/\partial D_{ij}` into :math:`\partial L/\partial E`.
+
+    From :math:`\partial D_{ij}/\partial e_k = 2(e_i - e_j)(\delta_{ik} - \delta_{jk})`,
+
+    .. math::
+        \frac{\partial L}{\partial e_k} = 2\Bigl(\sum_j C_{kj} + \sum_i C_{ik}\Bigr)e_k
+        - 2\sum_j (C_{kj} + C_{jk})\,e_j .
+    """
+    symmetric = coefficient + coefficient.T
+    grad = 2.0 * (symmetric.sum(axis=1)[:, None] * embeddings - symmetric @ embeddings)
+    return grad.astype(embeddings.dtype, copy=False)
+
+
+def _coefficients(
+    distance: np.ndarray, positive: np.ndarray, negative: np.ndarray, margins, mining: str
+) -> np.ndarray:
+    r""":math:`C = \partial\sum_i\ell_i/\partial D` for the three minings (margins constant)."""
+    batch = distance.shape[0]
+    rows = np.arange(batch)
+    coefficient = np.zeros_like(distance)
+    if mining == "all":
+        _, active, count = _batch_all(distance, positive, negative, margins)
+        weight = active / np.maximum(count, 1)[:, None, None]  # d l_i / d h_ipn
+        coefficient += weight.sum(axis=2)  # + D_ip
+        coefficient -= weight.sum(axis=1)  # - D_in
+    elif mining == "hard":
+        _, hardest_positive, hardest_negative, active = _batch_hard(distance, positive, negative, margins)
+        np.add.at(coefficient, (rows, hardest_positive), active)
+        np.add.at(coefficient, (rows, hardest_negative), -active.astype(distance.dtype))
+    else:
+        _, chosen, active, n_positive = _semi_hard(distance, positive, negative, margins)
+        weight = active / np.maximum(n_positive, 1)[:, None]  # d l_i / d h_ip
+        coefficient += weight
+        np.add.at(coefficient, (np.repeat(rows, batch), chosen.reshape(-1)), -weight.reshape(-1))
+    return coefficient
+
+
+def triplet(y_true: ArrayLike, y_pred: ArrayLike, margin: float = 0.2, mining: str = "all") -> np.ndarray:
+    r"""Gradient of :math:`\sum_i` triplet loss with respect to the embeddings ``(B, D)``.
+
+    Each active hinge :math:`h_{ipn} = D_{ip} - D_{in} + \alpha > 0` adds its
+    weight :math:`w` (:math:`1/(|P_i||N_i|)` for ``"all"``, 1 for ``"hard"``,
+    :math:`1/|P_i|` for ``"semi-hard"``) to :math:`C_{ip}` and subtracts it from
+    :math:`C_{in}`; the selections (hardest, semi-hard) are held fixed, as
+    autodiff does through ``max``/``min``.  Then, with
+    :math:`\partial D_{ij}/\partial e_k = 2(e_i - e_j)(\delta_{ik} - \delta_{jk})`,
+
+    .. math::
+        \frac{\partial L}{\partial e_k} = 2\Bigl(\sum_j C_{kj} + \sum_i C_{ik}\Bigr)e_k
+        - 2\sum_j (C_{kj} + C_{jk})\,e_j .
+
+    The positive is pulled towards the anchor, the negative pushed away, and
+    the anchor moves both ways.
+
+    >>> y_pred = [[0., 0.], [0.5, 0.], [0.6, 0.2], [1., 0.]]
+    >>> print(triplet([0, 0, 1, 1], y_pred, mining="hard").round(4))
+    [[-0.8  0.4]
+     [ 3.4  0.8]
+     [-3.2 -0.4]
+     [ 0.6 -0.8]]
+    """
+    margin = _check_margin("margin", margin)
+    mining = _check_mining(mining)
+    labels, embeddings = _batch_inputs(y_true, y_pred)
+    distance = _squared_distances(embeddings)
+    positive, negative = _same_label_masks(labels)
+    alpha = embeddings.dtype.type(margin)
+    margins = alpha if mining == "semi-hard" else np.full_like(distance, alpha)
+    coefficient = _coefficients(distance, positive, negative, margins, mining)
+    return _through_squared_distances(coefficient, embeddings)
+
+
+def quadruplet(y_true: ArrayLike, y_pred: ArrayLike, margin: float = 0.2, margin2: float = 0.1) -> np.ndarray:
+    r"""Gradient of :math:`\sum_i` quadruplet loss with respect to the embeddings ``(B, D)``.
+
+    The first hinge adds :math:`+1` to :math:`C_{ip^*}` and :math:`-1` to
+    :math:`C_{in^*}` when active; the second adds :math:`+1` to :math:`C_{ip^*}`
+    and :math:`-1` to :math:`C_{l^*k^*}` -- a pair that does not contain the
+    anchor, so it moves two other embeddings apart.  :math:`C` goes through
+    :math:`\partial D/\partial E` as for :func:`triplet`.
+    """
+    margin = _check_margin("margin", margin)
+    margin2 = _check_margin("margin2", margin2)
+    labels, embeddings = _batch_inputs(y_true, y_pred)
+    dtype = embeddings.dtype.type
+    _, distance, hardest_positive, hardest_negative, active1, pair_l, pair_k, active2 = _quadruplet_parts(
+        labels, embeddings, dtype(margin), dtype(margin2)
+    )
+    rows = np.arange(labels.shape[0])
+    coefficient = np.zeros_like(distance)
+    active1, active2 = active1.astype(distance.dtype), active2.astype(distance.dtype)
+    np.add.at(coefficient, (rows, hardest_positive), active1 + active2)
+    np.add.at(coefficient, (rows, hardest_negative), -active1)
+    np.add.at(coefficient, (pair_l, pair_k), -active2)
+    return _through_squared_distances(coefficient, embeddings)
+
+
+def adaptive_triplet(
+    y_true: ArrayLike, y_pred: ArrayLike, margin: float = 0.2, mining: str = "all"
+) -> np.ndarray:
+    r"""Gradient of :math:`\sum_i` adaptive-margin triplet loss w.r.t. the embeddings ``(B, D)``.
+
+    The margins :math:`\alpha_{in}` are constants (stop-gradient), so this is
+    the gradient of :func:`triplet` with the per-pair margins put in the hinges.
+    """
+    margin = _check_margin("margin", margin)
+    mining = _check_mining(mining, ("all", "hard"))
+    labels, embeddings = _batch_inputs(y_true, y_pred)
+    distance = _squared_distances(embeddings)
+    positive, negative = _same_label_masks(labels)
+    margins = _adaptive_margins(labels, embeddings, embeddings.dtype.type(margin))[0]
+    coefficient = _coefficients(distance, positive, negative, margins, mining)
+    return _through_squared_distances(coefficient, embeddings)

@@ -25,10 +25,11 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from course_lib.gradients._common import pair_with_shape, shaped_like
-from course_lib.losses._validation import EPSILON, check_non_negative
+from course_lib.losses._validation import EPSILON, check_bool, check_interval, check_non_negative
+from course_lib.losses.probabilistic import _clip_probability, _inside_clip, _sigmoid
 from course_lib.losses.segmentation import Axis, summed_axes
 
-__all__ = ["dice", "tversky"]
+__all__ = ["dice", "tversky", "bce_dice"]
 
 
 def dice(y_true: ArrayLike, y_pred: ArrayLike, axis: Axis = None) -> np.ndarray:
@@ -71,3 +72,43 @@ def tversky(
     d_denominator = (1.0 - alpha) * y_true + beta * (1.0 - y_true)
     grad = (overlap / denominator * d_denominator - y_true) / denominator
     return shaped_like(grad, shape, y_pred.dtype)
+
+
+def bce_dice(
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
+    bce_weight: float = 0.5,
+    from_logits: bool = False,
+    axis: Axis = None,
+) -> np.ndarray:
+    r"""Gradient of the hybrid :math:`w\,\overline{\text{BCE}} + (1-w)\,\text{Dice}`.
+
+    The derivative is linear in the two terms.  With :math:`n` the number of
+    elements each value averages (the size of the summed axes):
+
+    * probabilities: :math:`\frac{w}{n}\,\frac{p'-y}{p'(1-p')}` (0 where the clip
+      is active) :math:`+\ (1-w)\,\frac{2}{S}\bigl(\frac{\sum yp}{S} - y\bigr)`, the
+      Dice gradient of :func:`dice`;
+    * logits: by the chain rule through :math:`p = \sigma(z)`,
+      :math:`\sigma'(z) = p(1-p)`, giving
+      :math:`\frac{w}{n}(p - y) + (1-w)\,p(1-p)\,\partial\text{Dice}/\partial p`.
+
+    >>> bce_dice([[1., 0.]], [[0.5, 0.5]], bce_weight=1.0)  # (p - y) / (n p (1 - p)), n = 2
+    array([[-1.,  1.]], dtype=float32)
+    >>> bce_dice([[1., 0.]], [[0., 0.]], bce_weight=1.0, from_logits=True)  # (p - y) / n
+    array([[-0.25,  0.25]], dtype=float32)
+    """
+    bce_weight = check_interval("bce_weight", bce_weight, 0.0, 1.0)
+    from_logits = check_bool("from_logits", from_logits)
+    y_true, y_pred, shape = pair_with_shape(y_true, y_pred)
+    axes = summed_axes(axis, y_pred.ndim)
+    count = y_pred.size if axes is None else int(np.prod([y_pred.shape[a] for a in axes]))
+    if from_logits:
+        p = _sigmoid(y_pred)
+        d_bce = (p - y_true) / count
+        d_dice = dice(y_true, p, axis=axes) * p * (1.0 - p)
+    else:
+        p = _clip_probability(y_pred)
+        d_bce = np.where(_inside_clip(y_pred), (p - y_true) / (p * (1.0 - p)), 0.0) / count
+        d_dice = dice(y_true, y_pred, axis=axes)
+    return shaped_like(bce_weight * d_bce + (1.0 - bce_weight) * d_dice, shape, y_pred.dtype)

@@ -14,30 +14,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from course_lib.losses import (
-    hinge as _hinge_module,
-)
-from course_lib.losses import (
-    metric_learning as _metric_learning,
-)
-from course_lib.losses import (
-    probabilistic as _probabilistic,
-)
-from course_lib.losses import (
-    regression as _regression,
-)
-from course_lib.losses import (
-    segmentation as _segmentation,
-)
-from course_lib.losses import (
-    sequence as _sequence,
-)
-from course_lib.losses import (
-    similarity as _similarity,
-)
+from course_lib.losses import classification_metrics as _classification_metrics
+from course_lib.losses import hinge as _hinge_module
+from course_lib.losses import image as _image
+from course_lib.losses import metric_learning as _metric_learning
+from course_lib.losses import probabilistic as _probabilistic
+from course_lib.losses import regression as _regression
+from course_lib.losses import segmentation as _segmentation
+from course_lib.losses import sequence as _sequence
+from course_lib.losses import similarity as _similarity
 from course_lib.losses._base import Loss, LossFunctionWrapper
 from course_lib.losses._reduction import REDUCTIONS, reduce_weighted_values
+from course_lib.losses.classification_metrics import *  # noqa: F403
 from course_lib.losses.hinge import *  # noqa: F403
+from course_lib.losses.image import *  # noqa: F403
 from course_lib.losses.metric_learning import *  # noqa: F403
 from course_lib.losses.probabilistic import *  # noqa: F403
 from course_lib.losses.regression import *  # noqa: F403
@@ -47,7 +37,7 @@ from course_lib.losses.similarity import *  # noqa: F403
 
 _FAMILIES = (
     _regression, _probabilistic, _hinge_module, _similarity,
-    _segmentation, _metric_learning, _sequence,
+    _segmentation, _metric_learning, _sequence, _classification_metrics, _image,
 )  # fmt: skip
 
 #: Every public loss, by its Keras name (snake_case functions and CamelCase classes).

@@ -33,10 +33,13 @@ from course_lib.losses._validation import (
     as_pair,
     check_axes,
     check_axis_argument,
+    check_bool,
+    check_interval,
     check_non_negative,
 )
+from course_lib.losses.probabilistic import _bce_from_logits, _bce_from_probabilities, _sigmoid
 
-__all__ = ["Dice", "dice", "Tversky", "tversky"]
+__all__ = ["Dice", "dice", "Tversky", "tversky", "BCEDice", "bce_dice"]
 
 Axis = int | tuple[int, ...] | None
 
@@ -174,4 +177,104 @@ class Tversky(LossFunctionWrapper):
         axis = check_axis_argument(axis)
         super().__init__(
             tversky, reduction=reduction, name=name, dtype=dtype, alpha=alpha, beta=beta, axis=axis
+        )
+
+
+# --------------------------------------------------------------------------------------
+# A hybrid loss: binary cross-entropy plus Dice (not in Keras)
+# --------------------------------------------------------------------------------------
+
+
+def bce_dice(
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
+    bce_weight: float = 0.5,
+    from_logits: bool = False,
+    axis: Axis = None,
+) -> np.ndarray:
+    r"""Hybrid loss: a weighted sum of binary cross-entropy and the soft Dice loss.
+
+    .. math::
+        \ell(y, p) = w\,\overline{\text{BCE}}(y, p) + (1 - w)\,\text{Dice}(y, p),
+        \qquad \overline{\text{BCE}} = \frac1n \sum -\bigl[y\log p' + (1-y)\log(1-p')\bigr]
+
+    with :math:`w` = ``bce_weight`` and both terms taken over the **same**
+    ``axis`` as :func:`dice`: the :math:`n` elements of each sample for a tuple
+    such as ``(1, 2, 3)`` (one value per image), or every element of the batch
+    for the default ``axis=None`` (one number).  :math:`p' = \operatorname{clip}(p,
+    \epsilon, 1-\epsilon)` inside the logarithms only, as in Keras' BCE; Dice
+    uses :math:`p` itself.  With ``from_logits=True``, :math:`p = \sigma(z)` and
+    the BCE term uses the stable logit form (nothing is clipped).
+
+    Why mix them: BCE gives every pixel its own well-scaled gradient (good
+    early in training), Dice measures the overlap regardless of how small the
+    foreground is (good for imbalance).  ``bce_weight=1`` is the mean BCE,
+    ``bce_weight=0`` is Dice.
+
+    Gradient: :math:`w\,\partial\overline{\text{BCE}} + (1-w)\,\partial\text{Dice}`; for
+    logits each term is multiplied by :math:`\sigma'(z) = p(1-p)`, which turns the
+    BCE part into :math:`(p - y)/n`.
+
+    Parameters
+    ----------
+    bce_weight : float in [0, 1], default 0.5
+        Weight :math:`w` of the BCE term; Dice gets :math:`1 - w`.
+    from_logits : bool, default False
+        Whether ``y_pred`` holds logits :math:`z` instead of probabilities.
+    axis : int, tuple of ints or None, default None
+        Axes both terms run over; ``(1, 2, 3)`` gives one value per image.
+
+    Examples
+    --------
+    >>> y = [[[1.], [1.]], [[0.], [1.]]]
+    >>> p = [[[0.8], [0.6]], [[0.2], [0.9]]]
+    >>> bce_dice(y, p, axis=(1, 2))  # 0.5 * BCE + 0.5 * Dice, per image
+    array([0.2717..., 0.1535...], dtype=float32)
+    >>> bce_dice(y, p, bce_weight=0.0)  # Dice over the whole batch: 1 - 2 * 2.3 / (3 + 2.5)
+    np.float32(0.1636...)
+    """
+    bce_weight = check_interval("bce_weight", bce_weight, 0.0, 1.0)
+    from_logits = check_bool("from_logits", from_logits)
+    y_true, y_pred = as_pair(y_true, y_pred)
+    axes = summed_axes(axis, y_pred.ndim)
+    if from_logits:
+        bce = _bce_from_logits(y_true, y_pred)
+        y_pred = _sigmoid(y_pred)
+    else:
+        bce = _bce_from_probabilities(y_true, y_pred)
+    weight = y_pred.dtype.type(bce_weight)
+    return weight * np.mean(bce, axis=axes) + (1 - weight) * dice(y_true, y_pred, axis=axes)
+
+
+class BCEDice(LossFunctionWrapper):
+    """Class form of :func:`bce_dice` (not a Keras loss; same argument style as :class:`Dice`).
+
+    Examples
+    --------
+    >>> y = [[[1.], [1.]], [[0.], [1.]]]
+    >>> p = [[[0.8], [0.6]], [[0.2], [0.9]]]
+    >>> BCEDice(axis=(1, 2))(y, p)  # mean of the two per-image values
+    np.float32(0.2126...)
+    """
+
+    def __init__(
+        self,
+        bce_weight: float = 0.5,
+        from_logits: bool = False,
+        reduction: str | None = "sum_over_batch_size",
+        name: str = "bce_dice",
+        axis: Axis = None,
+        dtype: DTypeLike | None = None,
+    ) -> None:
+        bce_weight = check_interval("bce_weight", bce_weight, 0.0, 1.0)
+        from_logits = check_bool("from_logits", from_logits)
+        axis = check_axis_argument(axis)
+        super().__init__(
+            bce_dice,
+            reduction=reduction,
+            name=name,
+            dtype=dtype,
+            bce_weight=bce_weight,
+            from_logits=from_logits,
+            axis=axis,
         )

@@ -6,11 +6,16 @@ defines a tuple ``TASKS`` of :class:`~course_lib.grading.model.Task`.
 
 from __future__ import annotations
 
+import pkgutil
+import re
 from importlib import import_module
 
 from course_lib.grading.model import Task
 
-CHAPTERS = ("ch01", "ch02", "ch03", "ch04", "ch05")
+#: Every ``chNN`` module in this package, found on disk (no list to keep in sync).
+CHAPTERS = tuple(
+    sorted(module.name for module in pkgutil.iter_modules(__path__) if re.fullmatch(r"ch\d\d", module.name))
+)
 
 
 def _collect() -> dict[str, Task]:
