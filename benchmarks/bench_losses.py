@@ -15,27 +15,20 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import os
 import time
 import tracemalloc
 from functools import partial
 
-from course_lib.notebook import TF_ENVIRONMENT  # noqa: E402
+from course_lib.notebook import quiet_tensorflow  # noqa: E402
 
-for _key, _value in TF_ENVIRONMENT.items():
-    os.environ.setdefault(_key, _value)
+quiet_tensorflow()
 
 import keras  # noqa: E402
 
 import course_lib.losses as our_losses  # noqa: E402
 from course_lib.sample_inputs import LOSS_NAMES, sample_inputs  # noqa: E402
 
-#: loss function name -> class name, read off the classes themselves
-CLASS_OF = {
-    obj().fn.__name__: name
-    for name, obj in our_losses.ALL_LOSSES.items()
-    if isinstance(obj, type) and issubclass(obj, our_losses.LossFunctionWrapper)
-}
+CLASS_OF = our_losses.CLASS_OF_FUNCTION
 
 
 def best_time(call, budget_s: float = 0.5, max_repeats: int = 20) -> float:

@@ -12,12 +12,9 @@ Usage::
 
 from __future__ import annotations
 
-import os
+from course_lib.notebook import quiet_tensorflow  # noqa: E402
 
-from course_lib.notebook import TF_ENVIRONMENT  # noqa: E402
-
-for _key, _value in TF_ENVIRONMENT.items():
-    os.environ.setdefault(_key, _value)
+quiet_tensorflow()
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402

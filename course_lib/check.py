@@ -20,7 +20,6 @@ differences are kept on the returned object for anyone who wants them.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,14 +34,20 @@ _FLOAT32_ONLY = {"ctc", "CTC"}
 
 def _keras():
     """Import Keras with TensorFlow's C++ start-up logs silenced."""
-    from course_lib.notebook import TF_ENVIRONMENT
+    from course_lib.notebook import quiet_tensorflow
 
-    for key, value in TF_ENVIRONMENT.items():
-        os.environ.setdefault(key, value)
+    quiet_tensorflow()
     import keras
     import tensorflow as tf
 
     return keras, tf
+
+
+def _course_keras_losses():
+    """The package of Keras versions of the losses Keras lacks (imports Keras)."""
+    import course_lib.keras_losses
+
+    return course_lib.keras_losses
 
 
 def _describe(name: str, options: dict[str, Any]) -> str:
@@ -114,6 +119,7 @@ def check_loss(
     *,
     gradient: bool = True,
     dtype: str = "float64",
+    reference: str = "keras.losses",
     **options: Any,
 ) -> Verdict:
     """Compare the *function* ``course_lib.losses.<name>`` with ``keras.losses.<name>``.
@@ -131,20 +137,32 @@ def check_loss(
         sparse, generalised cross-entropy, circle and CTC losses).
     dtype : {"float64", "float32"}
         Precision of the comparison; CTC is always float32 (TensorFlow's kernel).
+    reference : {"keras.losses", "course_lib.keras_losses"}
+        Where the Keras function comes from.  Losses that Keras lacks (triplet,
+        soft F-beta, SSIM, BCE + Dice, ...) are compared with their ``keras.ops``
+        versions in :mod:`course_lib.keras_losses`, and our gradient with
+        ``tf.GradientTape`` on those.
     **options
         Keyword arguments of the loss, e.g. ``delta=0.5`` or ``from_logits=True``.
     """
     keras, tf = _keras()
+    if reference not in ("keras.losses", "course_lib.keras_losses"):
+        raise ValueError(f"reference must be 'keras.losses' or 'course_lib.keras_losses'; got {reference!r}.")
+    keras_fn = getattr(keras.losses if reference == "keras.losses" else _course_keras_losses(), name)
     y_true, y_pred, dtype = _prepare(name, y_true, y_pred, dtype)
     value_tol, gradient_tol = _tolerances(np.dtype(dtype))
 
     ours = getattr(our_losses, name)(y_true, y_pred, **options)
-    theirs = getattr(keras.losses, name)(tf.constant(y_true), tf.constant(y_pred), **options)
+    theirs = keras_fn(tf.constant(y_true), tf.constant(y_pred), **options)
     value_ok, value_error = _max_violation(ours, np.asarray(theirs), *value_tol)
     samples = np.size(ours)
+    scope = (
+        "the whole batch (one value)"
+        if np.ndim(ours) == 0
+        else f"{samples} sample{'s' if samples != 1 else ''}"
+    )
     verdict = Verdict(
-        f"{_describe(name, options)} vs keras.losses.{name} on {samples} "
-        f"sample{'s' if samples != 1 else ''} ({dtype})",
+        f"{_describe(name, options)} vs {reference}.{name} on {scope} ({dtype})",
         value_ok,
         value_error,
         value_tol,
@@ -152,7 +170,7 @@ def check_loss(
     if gradient:
         variable = tf.Variable(y_pred)
         with tf.GradientTape() as tape:
-            total = tf.reduce_sum(getattr(keras.losses, name)(tf.constant(y_true), variable, **options))
+            total = tf.reduce_sum(keras_fn(tf.constant(y_true), variable, **options))
         reference = tape.gradient(total, variable).numpy()
         ours_gradient = getattr(our_gradients, name)(y_true, y_pred, **options)
         verdict.gradient_ok, verdict.gradient_error = _max_violation(ours_gradient, reference, *gradient_tol)

@@ -29,6 +29,12 @@ import numpy as np
 TF_ENVIRONMENT = {"TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0"}
 
 
+def quiet_tensorflow() -> None:
+    """Set :data:`TF_ENVIRONMENT` (without overriding what the user set); call before importing TF."""
+    for key, value in TF_ENVIRONMENT.items():
+        os.environ.setdefault(key, value)
+
+
 def setup(seed: int = 0) -> None:
     """Prepare a notebook: quiet TensorFlow, seed NumPy and ``random``, set plot defaults.
 

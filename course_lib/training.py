@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from course_lib.notebook import TF_ENVIRONMENT
+from course_lib.notebook import quiet_tensorflow
 
 
 def keras_session(seed: int = 0) -> Any:
@@ -20,10 +20,7 @@ def keras_session(seed: int = 0) -> Any:
     turns on TensorFlow's deterministic ops, so ``fit`` gives the same weights
     on every run on the same machine.
     """
-    import os
-
-    for key, value in TF_ENVIRONMENT.items():
-        os.environ.setdefault(key, value)
+    quiet_tensorflow()
     import keras
     import tensorflow as tf
 

@@ -3,9 +3,6 @@
 The kernels that nbval starts for the notebooks inherit this environment.
 """
 
-import os
+from course_lib.notebook import quiet_tensorflow
 
-from course_lib.notebook import TF_ENVIRONMENT
-
-for key, value in TF_ENVIRONMENT.items():
-    os.environ.setdefault(key, value)
+quiet_tensorflow()

@@ -13,11 +13,7 @@ import course_lib.gradients as G
 import course_lib.losses as L
 from course_lib.sample_inputs import LOSS_NAMES, sample_inputs
 
-CLASS_OF = {
-    obj().fn.__name__: name
-    for name, obj in L.ALL_LOSSES.items()
-    if isinstance(obj, type) and issubclass(obj, L.LossFunctionWrapper)
-}
+CLASS_OF = L.CLASS_OF_FUNCTION
 
 
 @pytest.mark.parametrize("module", [L, G], ids=["loss", "gradient"])

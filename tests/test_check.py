@@ -47,3 +47,23 @@ def test_a_wrong_gradient_is_reported_as_a_mismatch(monkeypatch):
     verdict = check_loss("huber", [[0.0, 1.0]], [[0.5, 0.5]])
     assert verdict.value_ok and not verdict.gradient_ok and not verdict.ok
     assert "gradient: MISMATCH" in str(verdict)
+
+
+@pytest.mark.parametrize(
+    ("name", "options"),
+    [("soft_fbeta", {"beta": 2.0}), ("bce_dice", {"bce_weight": 0.3, "axis": (1,)}), ("contrastive", {})],
+)
+def test_losses_keras_lacks_are_checked_against_their_keras_ops_versions(name, options):
+    rng = np.random.default_rng(5)
+    if name == "contrastive":
+        y_true, y_pred = rng.integers(0, 2, size=6).astype(float), rng.normal(size=(6, 2, 3))
+    else:
+        y_true, y_pred = (rng.random((8, 4)) < 0.4).astype(float), rng.uniform(0.05, 0.95, size=(8, 4))
+    verdict = check_loss(name, y_true, y_pred, reference="course_lib.keras_losses", **options)
+    assert verdict.ok, str(verdict)
+    assert f"vs course_lib.keras_losses.{name}" in str(verdict)
+
+
+def test_an_unknown_reference_is_refused():
+    with pytest.raises(ValueError, match="reference must be"):
+        check_loss("huber", [[0.0]], [[1.0]], reference="torch")

@@ -39,11 +39,7 @@ ROBUST_TO_OUTLIERS = {
     "mean_squared_logarithmic_error", "huber", "log_cosh", "hinge", "squared_hinge",
     "categorical_hinge", "cosine_similarity", "poisson",
 }  # fmt: skip
-CLASS_OF = {
-    obj().fn.__name__: name
-    for name, obj in L.ALL_LOSSES.items()
-    if isinstance(obj, type) and issubclass(obj, L.LossFunctionWrapper)
-}
+CLASS_OF = L.CLASS_OF_FUNCTION
 
 
 def _make_extreme(name: str, kind: str, y_true, y_pred, options, rng):

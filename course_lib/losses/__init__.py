@@ -43,6 +43,13 @@ _FAMILIES = (
 #: Every public loss, by its Keras name (snake_case functions and CamelCase classes).
 ALL_LOSSES: dict[str, Any] = {name: getattr(module, name) for module in _FAMILIES for name in module.__all__}
 
+#: The class that wraps each loss function, e.g. ``"huber" -> "Huber"`` (read off the classes).
+CLASS_OF_FUNCTION: dict[str, str] = {
+    obj().fn.__name__: name
+    for name, obj in ALL_LOSSES.items()
+    if isinstance(obj, type) and issubclass(obj, LossFunctionWrapper)
+}
+
 #: Keras' short string identifiers, also importable as attributes (``losses.mse``).
 ALIASES: dict[str, str] = {
     "mse": "mean_squared_error", "MSE": "mean_squared_error",
@@ -84,5 +91,5 @@ def get(identifier: str | Loss | Any) -> Any:
     return found() if isinstance(found, type) else found
 
 
-__all__ = ["Loss", "LossFunctionWrapper", "REDUCTIONS", "get", "reduce_weighted_values"]
+__all__ = ["CLASS_OF_FUNCTION", "Loss", "LossFunctionWrapper", "REDUCTIONS", "get", "reduce_weighted_values"]
 __all__ += list(ALL_LOSSES) + list(ALIASES)
