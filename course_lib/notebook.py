@@ -54,6 +54,19 @@ def setup(seed: int = 0) -> None:
     plt.rcParams.update({"figure.figsize": (7.0, 3.5), "figure.dpi": 90, "axes.grid": True})
 
 
+def fmt(values: Any, digits: int = 4) -> str:
+    """Numbers (a scalar, an array, a tensor) as text with a fixed number of decimals.
+
+    Printing at a stated precision keeps notebook outputs identical from run to
+    run and machine to machine; ``-0.0`` prints as ``0.0``.
+
+    >>> fmt(2 / 3), fmt([0.5, -0.0], digits=2)
+    ('0.6667', '[0.50 0.00]')
+    """
+    array = np.asarray(values, dtype=float) + 0.0  # + 0.0 turns -0.0 into 0.0
+    return np.array2string(array, precision=digits, floatmode="fixed", suppress_small=True)
+
+
 def show(obj: Any) -> None:
     """Print the source code of a ``course_lib`` function or class.
 
