@@ -1,6 +1,8 @@
 # One entry point for learners, instructors and CI.
 #   make lab    set everything up, then open the course in JupyterLab
 #   make test   set everything up, then run the whole test suite
+#   make site   the course as a static website: _build/site/html/index.html
+#   make slides one reveal.js deck per notebook: _build/slides/
 # Everything is installed into ./.venv; nothing touches your system Python.
 
 PYTHON ?= python3
@@ -11,7 +13,7 @@ STAMP  := $(VENV)/.installed
 # to stay together on one kernel).
 PYTEST_ARGS ?= -n 2 --dist loadfile
 
-.PHONY: setup lab test lint bench clean notebooks
+.PHONY: setup lab test lint bench clean notebooks site slides
 
 setup: $(STAMP)
 
@@ -46,3 +48,12 @@ clean:
 NOTEBOOKS ?= notebooks/*.ipynb
 notebooks: setup
 	$(BIN)/python scripts/notebooks.py execute $(NOTEBOOKS)
+
+# The course as a static website, rendered from the notebooks' stored outputs
+# (nothing is executed), and one reveal.js deck per notebook.  Both work offline;
+# they need Node.js's npm once, to install MathJax and reveal.js (npm ci).
+site: setup
+	$(BIN)/python scripts/site.py html
+
+slides: setup
+	$(BIN)/python scripts/site.py slides

@@ -3,19 +3,30 @@
     python scripts/notebooks.py execute notebooks/02_regression.ipynb ...
     python scripts/notebooks.py clean   notebooks/*.ipynb
     python scripts/notebooks.py check   notebooks/*.ipynb
+    python scripts/notebooks.py launch  notebooks/*.ipynb solutions/*.ipynb
 
 ``execute`` runs each notebook top to bottom in a fresh kernel (with the same
 quiet, deterministic TensorFlow settings that the test suite uses), stores the
 outputs that nbval will compare, cleans the file and prints the wall time.
 ``clean`` strips volatile metadata (timestamps, kernel versions, UI state) so
 that diffs show only real changes.  ``check`` fails on a notebook that is not
-clean or was not run top to bottom in one fresh kernel.
+clean, was not run top to bottom in one fresh kernel, or lacks its launch
+cells or slide metadata.
+
+``launch`` writes what lets a notebook run anywhere and be shown as slides:
+the "Open in Colab" and "Binder" badges under the title, a first code cell
+that installs course_lib only on Colab, and a reveal.js ``slide_type`` for
+every cell that has none yet (``slide`` at ``#``/``##`` headings, ``subslide``
+at ``###``, ``skip`` for the Colab cell, ``-`` otherwise).  It keeps slide
+types that an instructor already chose.  Re-execute a notebook after it.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -26,6 +37,96 @@ from course_lib.notebook import TF_ENVIRONMENT
 
 KEPT_CELL_METADATA = {"tags", "nbgrader", "slideshow"}
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+ROOT = Path(__file__).resolve().parents[1]
+RUN_TIMES = ROOT / "instructor" / "run-times.json"
+COLAB_TAG = "colab-setup"
+BADGE_MARK = "[![Open in Colab]"
+
+
+def repository() -> str:
+    """``owner/name`` of the course on GitHub, from ``[project.urls]`` in pyproject.toml."""
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    return re.search(r'^Repository = "https://github.com/([^"/]+/[^"/]+)"', pyproject, re.MULTILINE)[1]
+
+
+def launch_target(path: Path) -> str:
+    """The repo-relative notebook a learner should launch: a solution launches its exercise."""
+    relative = path.resolve().relative_to(ROOT)
+    if relative.parts[0] == "solutions":
+        relative = Path("exercises", *relative.parts[1:])
+    return relative.as_posix()
+
+
+def badge_line(path: Path) -> str:
+    """Markdown for the Colab and Binder badges of ``path`` (badge images are local SVGs)."""
+    target, repo = launch_target(path), repository()
+    colab = f"https://colab.research.google.com/github/{repo}/blob/main/{target}"
+    binder = f"https://mybinder.org/v2/gh/{repo}/main?urlpath=lab/tree/{target}"
+    return (
+        f"{BADGE_MARK}(../badges/open-in-colab.svg)]({colab}) "
+        f"[![Launch on Binder](../badges/launch-binder.svg)]({binder})"
+    )
+
+
+def colab_cell_source() -> str:
+    """The first code cell of every notebook: installs course_lib on Colab, does nothing elsewhere."""
+    return f"""\
+# On Google Colab only: install course_lib and the Keras version that the course
+# checks against. Colab already has NumPy, TensorFlow, scikit-learn, matplotlib
+# and ipywidgets. Anywhere else (JupyterLab, Binder, the tests) nothing happens.
+import sys
+
+if "google.colab" in sys.modules:
+    import subprocess
+
+    pip = [sys.executable, "-m", "pip", "install", "--quiet"]
+    subprocess.run([*pip, "keras==3.15.*"], check=True)
+    package = "course-lib @ git+https://github.com/{repository()}@main"
+    subprocess.run([*pip, "--no-deps", package], check=True)"""
+
+
+def default_slide_type(cell: nbformat.NotebookNode) -> str:
+    if COLAB_TAG in cell.metadata.get("tags", []):
+        return "skip"
+    if cell.cell_type == "markdown":
+        if re.match(r"#{1,2} ", cell.source):
+            return "slide"
+        if cell.source.startswith("### "):
+            return "subslide"
+    return "-"
+
+
+def with_launch_cells(notebook: nbformat.NotebookNode, path: Path) -> nbformat.NotebookNode:
+    """Add or refresh the badges, the Colab cell and the slide metadata (see the module docstring)."""
+    title = notebook.cells[0]
+    lines = [line for line in title.source.splitlines() if not line.startswith(BADGE_MARK)]
+    title.source = "\n".join([lines[0], "", badge_line(path), *lines[1:]]).replace("\n\n\n", "\n\n")
+    colab = [cell for cell in notebook.cells if COLAB_TAG in cell.metadata.get("tags", [])]
+    if colab:
+        colab[0].source = colab_cell_source()
+    else:
+        first_code = next(i for i, cell in enumerate(notebook.cells) if cell.cell_type == "code")
+        cell = nbformat.v4.new_code_cell(colab_cell_source(), metadata={"tags": [COLAB_TAG]})
+        notebook.cells.insert(first_code, cell)
+    for cell in notebook.cells:
+        slideshow = cell.metadata.setdefault("slideshow", {})
+        slideshow.setdefault("slide_type", default_slide_type(cell))
+    return notebook
+
+
+def launch_problems(notebook: nbformat.NotebookNode, path: Path) -> list[str]:
+    """Reasons why the launch cells or slide metadata of ``notebook`` are missing or stale."""
+    found = []
+    if badge_line(path) not in notebook.cells[0].source:
+        found.append("the Colab/Binder badges under the title are missing or stale")
+    code = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    if not code or COLAB_TAG not in code[0].metadata.get("tags", []) or code[0].source != colab_cell_source():
+        found.append("the first code cell is not the current Colab setup cell")
+    if any("slide_type" not in cell.metadata.get("slideshow", {}) for cell in notebook.cells):
+        found.append("cells without a slideshow slide_type")
+    if found:
+        found[-1] += " (run: python scripts/notebooks.py launch, then execute)"
+    return found
 
 
 def clean(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
@@ -41,9 +142,9 @@ def clean(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return notebook
 
 
-def problems(notebook: nbformat.NotebookNode) -> list[str]:
-    """Reasons why ``notebook`` is not clean, freshly executed and quiet."""
-    found = []
+def problems(notebook: nbformat.NotebookNode, path: Path | None = None) -> list[str]:
+    """Reasons why ``notebook`` is not clean, freshly executed and quiet (and launchable, given ``path``)."""
+    found = [] if path is None else launch_problems(notebook, path)
     if notebook != clean(nbformat.from_dict(notebook)):
         found.append("volatile metadata present (run: python scripts/notebooks.py clean)")
     code_cells = [cell for cell in notebook.cells if cell.cell_type == "code" and cell.source.strip()]
@@ -75,21 +176,38 @@ def execute(path: Path, timeout: int = 600) -> float:
     return elapsed
 
 
+def record_time(path: Path, seconds: float) -> None:
+    """Store one notebook's measured run time in the workshop kit's table."""
+    times = json.loads(RUN_TIMES.read_text()) if RUN_TIMES.exists() else {}
+    times[path.name] = round(seconds, 1)
+    RUN_TIMES.write_text(json.dumps(dict(sorted(times.items())), indent=1) + "\n")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("command", choices=["execute", "clean", "check"])
+    parser.add_argument("command", choices=["execute", "clean", "check", "launch"])
     parser.add_argument("paths", nargs="+", type=Path)
+    parser.add_argument(
+        "--record-times",
+        action="store_true",
+        help=f"execute: store each wall time in {RUN_TIMES.relative_to(ROOT)} (for the workshop kit)",
+    )
     args = parser.parse_args()
     status = 0
     for path in args.paths:
         if args.command == "execute":
-            print(f"{path}: executed in {execute(path):.1f} s", flush=True)
+            seconds = execute(path)
+            print(f"{path}: executed in {seconds:.1f} s", flush=True)
+            if args.record_times:
+                record_time(path, seconds)
         elif args.command == "clean":
             nbformat.write(clean(nbformat.read(path, as_version=4)), path)
+        elif args.command == "launch":
+            nbformat.write(with_launch_cells(nbformat.read(path, as_version=4), path), path)
         else:
-            for problem in problems(nbformat.read(path, as_version=4)):
+            for problem in problems(nbformat.read(path, as_version=4), path):
                 print(f"{path}: {problem}")
                 status = 1
     return status

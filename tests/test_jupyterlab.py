@@ -24,9 +24,9 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from browser import ROOT, artifacts_dir, chromium, free_port, is_blank_png
 
 from course_lib.notebook import TF_ENVIRONMENT
-from browser import ROOT, artifacts_dir, chromium, free_port, is_blank_png
 
 NOTEBOOK = ROOT / "notebooks" / "00_welcome_and_conventions.ipynb"
 TOKEN = "course-browser-test"
@@ -62,13 +62,17 @@ def jupyterlab(tmp_path_factory):
     notification = settings_dir / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
     notification.parent.mkdir(parents=True)
     notification.write_text(json.dumps(NOTIFICATION_SETTINGS))
-    env = os.environ | TF_ENVIRONMENT | {
-        "JUPYTER_CONFIG_DIR": str(home / "config"),
-        "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
-        "JUPYTERLAB_SETTINGS_DIR": str(settings_dir),
-        "JUPYTERLAB_WORKSPACES_DIR": str(home / "workspaces"),
-        "PYTHONHASHSEED": "0",
-    }
+    env = (
+        os.environ
+        | TF_ENVIRONMENT
+        | {
+            "JUPYTER_CONFIG_DIR": str(home / "config"),
+            "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
+            "JUPYTERLAB_SETTINGS_DIR": str(settings_dir),
+            "JUPYTERLAB_WORKSPACES_DIR": str(home / "workspaces"),
+            "PYTHONHASHSEED": "0",
+        }
+    )
     env.pop("PYTEST_CURRENT_TEST", None)
     port = free_port()
     command = [

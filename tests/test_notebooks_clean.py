@@ -23,7 +23,7 @@ _spec.loader.exec_module(notebook_tools)
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_notebook_is_clean_and_freshly_executed(path):
-    assert notebook_tools.problems(nbformat.read(path, as_version=4)) == []
+    assert notebook_tools.problems(nbformat.read(path, as_version=4), path) == []
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
