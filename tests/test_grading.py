@@ -288,6 +288,9 @@ def test_every_graded_cell_names_a_registered_task():
         assignment = load_assignment(path)
         assert len(assignment.slots) >= 3, f"{path.name} needs at least 3 graded tasks"
         assert all(slot.task_id in TASKS and slot.points > 0 for slot in assignment.slots)
+        # The Colab install cell is never run by the grader.
+        sources = [step.get("source", "") for step in assignment.steps]
+        assert not any("google.colab" in source for source in sources), path.name
 
 
 def test_without_a_sandbox_the_limits_still_hold(tmp_path, monkeypatch):

@@ -49,6 +49,8 @@ from course_lib.notebook import TF_ENVIRONMENT
 
 TASK_CALL = re.compile(r"""assert_task\(\s*["'](\d+\.\d+)["']""")
 SELF_CHECK_TAG = "self-check"
+#: The first code cell of every notebook installs course_lib on Colab; grading never needs it.
+COLAB_SETUP_TAG = "colab-setup"
 
 
 @dataclass
@@ -122,7 +124,7 @@ def load_assignment(path: Path) -> Assignment:
         if cell.cell_type != "code":
             continue
         meta = cell.metadata.get("nbgrader", {})
-        if SELF_CHECK_TAG in cell.metadata.get("tags", []):
+        if {SELF_CHECK_TAG, COLAB_SETUP_TAG} & set(cell.metadata.get("tags", [])):
             continue
         if meta.get("solution") and not meta.get("grade"):
             last_answer = meta["grade_id"]
