@@ -61,9 +61,6 @@ __all__ = [
     "tversky_explorer",
 ]
 
-#: Resolution of the figures, as set by :func:`course_lib.notebook.setup`.
-DPI = 90
-
 
 @dataclass(frozen=True)
 class Curve:
@@ -189,7 +186,7 @@ def _render(explorer: LossExplorer, view: View) -> bytes:
     """Draw ``view`` as two panels (loss, gradient) and return the PNG bytes."""
     from matplotlib.figure import Figure
 
-    figure = Figure(figsize=(10, 3.6), dpi=DPI)
+    figure = Figure(figsize=(10, 3.6))  # at matplotlib's dpi, which setup() sets for the course
     loss_axes, gradient_axes = figure.subplots(1, 2)
     for label, curve in view.references.items():
         loss_axes.plot(explorer.x, curve.loss, color="0.65", linestyle="--", linewidth=1, label=label)

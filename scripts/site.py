@@ -45,19 +45,6 @@ IGNORED = shutil.ignore_patterns(".*", "__pycache__", "*.pyc")
 MATHJAX_PARTS = ("tex-chtml.js", "input/tex", "output/chtml", "ui", "a11y", "sre")
 # What nbconvert's reveal template needs from reveal.js.
 REVEAL_PARTS = ("dist", "plugin/notes")
-# nbconvert's HTML priority without the ipywidgets view: a static deck shows a
-# widget's text/plain description instead of loading a widget manager from a CDN.
-SLIDES_MIME_PRIORITY = [
-    "application/javascript",
-    "text/html",
-    "text/markdown",
-    "image/svg+xml",
-    "text/vnd.mermaid",
-    "text/latex",
-    "image/png",
-    "image/jpeg",
-    "text/plain",
-]
 
 
 class MissingTool(RuntimeError):
@@ -187,6 +174,7 @@ def slide_notebooks() -> list[Path]:
 def build_slides(out: Path = BUILD / "slides", notebooks: Iterable[Path] | None = None) -> list[Path]:
     """Write one reveal.js deck per notebook into ``out`` (emptied first), with the assets next to them."""
     from nbconvert import SlidesExporter
+    from nbconvert.filters.widgetsdatatypefilter import WIDGET_VIEW_MIMETYPE
     from traitlets.config import Config
 
     modules = node_modules()
@@ -198,8 +186,12 @@ def build_slides(out: Path = BUILD / "slides", notebooks: Iterable[Path] | None 
     # The notebooks show the Colab/Binder badges as ../badges/*.svg; the decks sit one
     # folder level higher than that path expects, so the badges go next to them.
     shutil.copytree(ROOT / "badges", out / "badges")
+    # nbconvert's own output priority without the ipywidgets view: a static deck shows
+    # a widget's static form (its PNG or its text/plain) instead of loading a widget
+    # manager from a CDN.
+    priority = SlidesExporter().default_config.NbConvertBase.display_data_priority
     config = Config()
-    config.NbConvertBase.display_data_priority = SLIDES_MIME_PRIORITY
+    config.NbConvertBase.display_data_priority = [m for m in priority if m != WIDGET_VIEW_MIMETYPE]
     exporter = SlidesExporter(
         config=config,
         extra_template_basedirs=[str(SLIDES_TEMPLATE.parent)],

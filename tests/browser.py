@@ -16,23 +16,19 @@ from __future__ import annotations
 
 import functools
 import http.server
-import importlib.util
 import os
 import re
 import shutil
 import socket
-import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from types import ModuleType
 from typing import NoReturn
 from urllib.parse import urlsplit
 
 import pytest
-
-ROOT = Path(__file__).resolve().parents[1]
+from course_scripts import ROOT
 
 # Flags for a headless browser in a container: no setuid sandbox (we are often
 # root), no GPU, and no background traffic to Google's services.
@@ -78,9 +74,7 @@ def chromium() -> Iterator[object]:
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:  # pragma: no cover - part of the dev extra
-        if os.environ.get("CI"):
-            pytest.fail("playwright is not installed; it is part of the dev extra")
-        pytest.skip("playwright is not installed (pip install -e '.[dev]')")
+        missing("playwright is not installed (pip install -e '.[dev]')")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         try:
@@ -112,17 +106,6 @@ _CODE = re.compile(r"```.*?```|`[^`\n]*`", re.DOTALL)
 def tex_formulas(markdown: str) -> int:
     """How many formulas MathJax should typeset in a markdown text (one per $...$ or $$...$$)."""
     return len(_TEX.findall(_CODE.sub("", markdown)))
-
-
-def load_script(name: str) -> ModuleType:
-    """Import ``scripts/<name>.py`` (scripts/ is not a package) as module ``course_scripts_<name>``."""
-    module_name = f"course_scripts_{name}"
-    if module_name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(module_name, ROOT / "scripts" / f"{name}.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[module_name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[module_name]
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):

@@ -10,7 +10,6 @@ not install the repository itself), wants an exact Python version, and
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import re
 import subprocess
@@ -21,6 +20,7 @@ from pathlib import Path
 import nbformat
 import pytest
 import yaml
+from course_scripts import load_script
 
 ROOT = Path(__file__).resolve().parents[1]
 ALL_NOTEBOOKS = [
@@ -29,9 +29,7 @@ ALL_NOTEBOOKS = [
     for path in sorted(ROOT.glob(f"{folder}/*.ipynb"))
 ]
 
-_spec = importlib.util.spec_from_file_location("notebook_tools", ROOT / "scripts" / "notebooks.py")
-notebook_tools = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(notebook_tools)
+notebook_tools = load_script("notebooks")
 
 
 def repository() -> str:

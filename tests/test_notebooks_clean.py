@@ -7,18 +7,16 @@ execution counts 1..N from a single fresh run, no stderr and no errors.
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import nbformat
 import pytest
+from course_scripts import load_script
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb")) + sorted((ROOT / "solutions").glob("*.ipynb"))
 
-_spec = importlib.util.spec_from_file_location("notebook_tools", ROOT / "scripts" / "notebooks.py")
-notebook_tools = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(notebook_tools)
+notebook_tools = load_script("notebooks")
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)

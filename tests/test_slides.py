@@ -24,11 +24,11 @@ from browser import (
     artifacts_dir,
     chromium,
     is_blank_png,
-    load_script,
     missing,
     serve,
     tex_formulas,
 )
+from course_scripts import load_script
 
 site_script = load_script("site")
 

@@ -7,6 +7,7 @@ import io
 import subprocess
 import sys
 
+import matplotlib
 import numpy as np
 import pytest
 from PIL import Image
@@ -94,7 +95,8 @@ def _assert_png(data):
     assert data.startswith(b"\x89PNG\r\n\x1a\n")
     image = Image.open(io.BytesIO(data))
     image.verify()
-    assert image.size == (900, 324)  # 10 x 3.6 inches at 90 dpi
+    dpi = matplotlib.rcParams["figure.dpi"]  # 90 after course_lib.notebook.setup()
+    assert image.size == (round(10 * dpi), round(3.6 * dpi))  # 10 x 3.6 inches
 
 
 @pytest.mark.parametrize("case", CASES)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
@@ -10,14 +9,13 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from course_scripts import load_script
 
 ROOT = Path(__file__).resolve().parents[1]
 COURSE = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 SLIDE_TYPES = {"slide", "subslide", "fragment", "skip", "notes", "-"}
 
-_spec = importlib.util.spec_from_file_location("workshop", ROOT / "scripts" / "workshop.py")
-workshop = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(workshop)
+workshop = load_script("workshop")
 
 
 def test_generated_page_is_current():
