@@ -34,8 +34,8 @@ test: setup lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: setup
-	$(BIN)/ruff check course_lib tests benchmarks scripts
-	$(BIN)/ruff format --check course_lib tests benchmarks scripts
+	$(BIN)/ruff check course_lib course_grader tests benchmarks scripts
+	$(BIN)/ruff format --check course_lib course_grader tests benchmarks scripts
 
 bench: setup
 	$(BIN)/python benchmarks/bench_losses.py

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import nbformat
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def student_version(solution: nbformat.NotebookNode) -> nbformat.NotebookNode:
