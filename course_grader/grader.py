@@ -1,4 +1,4 @@
-"""``course-grade``: grade a class's submissions safely, in parallel.
+"""``course-grade``: grade a class's submissions in a sandbox, in parallel, trusting nothing they send back.
 
     course-grade --assignment solutions/02_regression.ipynb --submissions DIR --out DIR
 
@@ -7,59 +7,60 @@ For every submission (``DIR/<student>.ipynb`` or nbgrader's
 
 1. only the learner's *answer* cells are read from it (matched by their
    nbgrader ``grade_id``); every other cell comes from the instructor's copy;
-2. those cells run in a child process (:mod:`course_lib.grading.runner`) with a
-   time limit, a memory limit, a file-size limit, a temporary working
-   directory, no network and no view of the solutions, the other submissions
-   or the output folder -- inside bubblewrap when it is installed;
-3. the child saves its raw outputs as plain ``.npy`` arrays; this process
-   loads them without pickle and judges them against the reference.
+2. those cells run in a child process (``course_lib/grading/runner.py``) in
+   the strongest sandbox this machine offers (:mod:`course_grader.sandbox`):
+   an unprivileged user without capabilities, an allow-list view of the file
+   system, no network, limits for the submission as a whole;
+3. the child sends each task's raw outputs as they are computed, on a pipe;
+   this process keeps the first output of every case, checks every field,
+   and judges it against the reference, which the child never sees.
 
-Results: ``OUT/grades.csv`` (one row per student, one column per task, then
-total and maximum) and ``OUT/feedback/<student>.json``.  Submissions are
+Whatever one submission does, it gets a row in ``OUT/grades.csv`` and a
+``OUT/feedback/<student>.json``; the others are unaffected.  Submissions are
 never modified.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
+import binascii
 import csv
+import hashlib
 import json
 import os
+import queue
 import re
-import resource
+import select
 import shutil
 import signal
-import subprocess
+import stat
 import sys
 import tempfile
+import threading
 import time
+import unicodedata
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import nbformat
 import numpy as np
 
-from course_lib.grading.compare import describe_error, forbidden_use, judge
-from course_lib.grading.model import Task
-from course_lib.grading.tasks import TASKS
-from course_lib.notebook import TF_ENVIRONMENT
+from course_grader.judging import judge
+from course_grader.model import Task
+from course_grader.sandbox import Cgroup, Limits, Sandbox, stage_learner_library
+from course_grader.tasks import TASKS
 
 TASK_CALL = re.compile(r"""assert_task\(\s*["'](\d+\.\d+)["']""")
 SELF_CHECK_TAG = "self-check"
 #: The first code cell of every notebook installs course_lib on Colab; grading never needs it.
 COLAB_SETUP_TAG = "colab-setup"
-
-
-@dataclass
-class Limits:
-    """Resources one submission may use."""
-
-    seconds: float = 60.0
-    memory_mb: int = 4096
-    output_mb: int = 16
+#: A submitted notebook larger than this is not read.
+MAX_NOTEBOOK_BYTES = 16 * 2**20
+#: An output with more elements than this is not converted.
+MAX_OUTPUT_ELEMENTS = 2**24
+MAX_TEXT = 300
 
 
 @dataclass
@@ -109,12 +110,14 @@ class StudentResult:
 
 
 # --------------------------------------------------------------------------------------
-# Reading the instructor's notebook and the submissions
+# The instructor's notebook (trusted) and the submissions (not trusted)
 # --------------------------------------------------------------------------------------
 
 
 def load_assignment(path: Path) -> Assignment:
     """Split the instructor's notebook into setup, answer and evaluation steps."""
+    import nbformat
+
     notebook = nbformat.read(path, as_version=4)
     steps: list[dict[str, Any]] = []
     slots: list[TaskSlot] = []
@@ -144,77 +147,95 @@ def load_assignment(path: Path) -> Assignment:
 
 
 def find_submissions(directory: Path, assignment: Path) -> dict[str, Path]:
-    """``student -> notebook`` for ``<student>.ipynb`` and ``<student>/<assignment>/<nb>.ipynb``."""
-    found = {path.stem: path for path in sorted(directory.glob("*.ipynb"))}
-    for path in sorted(directory.glob(f"*/*/{assignment.name}")) + sorted(
-        directory.glob(f"*/{assignment.stem}/*.ipynb")
-    ):
-        found.setdefault(path.relative_to(directory).parts[0], path)
+    """``student -> notebook`` for ``<student>.ipynb`` and ``<student>/<assignment>/<nb>.ipynb``.
+
+    Only paths that stay inside ``directory`` once symbolic links are resolved
+    count: a submission that links to the solutions is not a submission.
+    """
+    root = directory.resolve()
+    candidates = sorted(directory.glob("*.ipynb")) + sorted(
+        set(directory.glob(f"*/*/{assignment.name}")) | set(directory.glob(f"*/{assignment.stem}/*.ipynb"))
+    )
+    found: dict[str, Path] = {}
+    for path in candidates:
+        student = path.stem if path.parent == directory else path.relative_to(directory).parts[0]
+        if os.path.realpath(path).startswith(str(root) + os.sep):
+            found.setdefault(student, path)
+        else:
+            found.setdefault(student, Path(os.devnull))  # graded as unreadable, with a note
     return found
 
 
-def read_answers(path: Path, answer_ids: list[str]) -> tuple[dict[str, str], list[str]]:
-    """The learner's answer-cell sources by grade_id (everything else is ignored)."""
+def _read_regular_file(path: Path, limit: int) -> bytes:
+    """The bytes of ``path`` if it is a regular file of at most ``limit`` bytes (links not followed)."""
+    descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     try:
-        notebook = nbformat.read(path, as_version=4)
-    except Exception as error:  # a broken file must not stop the class
-        return {}, [f"could not read the notebook: {type(error).__name__}"]
+        info = os.fstat(descriptor)
+        if not stat.S_ISREG(info.st_mode):
+            raise ValueError("not a regular file")
+        if info.st_size > limit:
+            raise ValueError(f"larger than {limit // 2**20} MB")
+        chunks, size = [], 0
+        while chunk := os.read(descriptor, 2**20):
+            size += len(chunk)
+            if size > limit:
+                raise ValueError(f"larger than {limit // 2**20} MB")
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(descriptor)
+
+
+def _cell_source(cell: dict[str, Any]) -> str | None:
+    source = cell.get("source")
+    if isinstance(source, str):
+        return source
+    if isinstance(source, list) and all(isinstance(line, str) for line in source):
+        return "".join(source)
+    return None
+
+
+def read_answers(path: Path, answer_ids: list[str]) -> tuple[dict[str, str], list[str]]:
+    """The learner's answer-cell sources by grade_id; everything else in the file is ignored."""
+    try:
+        notebook = json.loads(_read_regular_file(path, MAX_NOTEBOOK_BYTES))
+    except (OSError, ValueError, RecursionError, UnicodeDecodeError) as error:
+        return {}, [f"could not read the notebook: {_safe_text(str(error) or type(error).__name__)}"]
+    cells = notebook.get("cells") if isinstance(notebook, dict) else None
+    if not isinstance(cells, list):
+        return {}, ["could not read the notebook: it has no list of cells"]
     answers: dict[str, str] = {}
-    for cell in notebook.cells:
-        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-        if cell.cell_type == "code" and grade_id in answer_ids and grade_id not in answers:
-            answers[grade_id] = cell.source
+    for cell in cells:
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+            continue
+        metadata = cell.get("metadata")
+        nbgrader = metadata.get("nbgrader") if isinstance(metadata, dict) else None
+        grade_id = nbgrader.get("grade_id") if isinstance(nbgrader, dict) else None
+        source = _cell_source(cell)
+        if (
+            isinstance(grade_id, str)
+            and grade_id in answer_ids
+            and grade_id not in answers
+            and source is not None
+        ):
+            answers[grade_id] = source
     missing = [grade_id for grade_id in answer_ids if grade_id not in answers]
     notes = [f"answer cell {grade_id!r} not found (deleted, or its metadata removed)" for grade_id in missing]
     return answers, notes
 
 
 # --------------------------------------------------------------------------------------
-# Running one submission in a child process
+# Running one submission
 # --------------------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=1)
-def bubblewrap() -> str | None:
-    """Path of a working ``bwrap``, or ``None``."""
-    path = shutil.which("bwrap")
-    if path is None:
-        return None
-    probe = subprocess.run(
-        [path, "--ro-bind", "/", "/", "--unshare-net", "true"], capture_output=True, timeout=30
-    )
-    return path if probe.returncode == 0 else None
+def _watch_patterns(assignment: Assignment) -> list[str]:
+    return sorted({pattern for slot in assignment.slots for pattern in TASKS[slot.task_id].forbidden})
 
 
-def _become_nobody() -> None:
-    os.setgid(65534)
-    os.setuid(65534)
-
-
-@lru_cache(maxsize=1)
-def can_run_as_nobody() -> bool:
-    """Whether this interpreter and course_lib still work after dropping to user ``nobody``.
-
-    Needed only without a sandbox when grading as root; it fails when Python lives
-    somewhere ``nobody`` may not read (e.g. under ``/root``).
-    """
-    if os.name != "posix" or os.geteuid() != 0:
-        return False
-    try:
-        probe = subprocess.run(
-            [sys.executable, "-c", "import course_lib.grading.runner"],
-            capture_output=True,
-            cwd="/",
-            preexec_fn=_become_nobody,
-            timeout=60,
-        )
-    except (OSError, subprocess.SubprocessError):  # e.g. the interpreter is not readable by nobody
-        return False
-    return probe.returncode == 0
-
-
-def _write_job(workdir: Path, assignment: Assignment, answers: dict[str, str]) -> None:
-    (workdir / "inputs").mkdir()
+def write_job(job: Path, assignment: Assignment, answers: dict[str, str]) -> None:
+    """The child's instructions (``job.json``) and every case's inputs, as plain arrays and JSON."""
+    (job / "inputs").mkdir(parents=True)
     steps = []
     for step in assignment.steps:
         if step["kind"] == "answer":
@@ -223,110 +244,186 @@ def _write_job(workdir: Path, assignment: Assignment, answers: dict[str, str]) -
             task = TASKS[step["task_id"]]
             cases = task.cases(hidden=True)
             for index, case in enumerate(cases):
-                np.savez(workdir / "inputs" / f"{task.task_id}__{index}.npz", **case.arrays())
-                (workdir / "inputs" / f"{task.task_id}__{index}.json").write_text(json.dumps(case.kwargs))
+                np.savez(job / "inputs" / f"{task.task_id}__{index}.npz", **case.arrays())
+                (job / "inputs" / f"{task.task_id}__{index}.json").write_text(json.dumps(case.kwargs))
+            meta = {"task_id": task.task_id, "answer": task.answer, "kind": task.kind}
             steps.append(
-                {
-                    "kind": "evaluate",
-                    "task": {
-                        "task_id": task.task_id,
-                        "answer": task.answer,
-                        "kind": task.kind,
-                        "backend": task.backend,
-                        "n_cases": len(cases),
-                    },
-                }
+                {"kind": "evaluate", "task": {**meta, "backend": task.backend, "n_cases": len(cases)}}
             )
         else:
             steps.append(step)
-    (workdir / "job.json").write_text(json.dumps({"steps": steps}))
+    (job / "job.json").write_text(json.dumps({"steps": steps, "watch": _watch_patterns(assignment)}))
+    for path in [job, *job.rglob("*")]:
+        path.chmod(0o755 if path.is_dir() else 0o644)
 
 
-def _command(workdir: Path, hidden_paths: list[Path], sandbox: bool) -> list[str]:
-    runner = [sys.executable, "-m", "course_lib.grading.runner", str(workdir)]
-    if not sandbox:
-        return runner
-    # Everything read-only; the solutions, the submissions, the output folder and the
-    # other submissions' work folders behind empty file systems; only the own work folder writable.
-    command = [bubblewrap(), "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
-    for path in hidden_paths:
-        if path.exists():
-            command += ["--tmpfs", str(path.resolve())]
-    command += ["--bind", str(workdir), str(workdir), "--unshare-net", "--unshare-pid", "--unshare-ipc"]
-    command += ["--die-with-parent", "--new-session", "--chdir", str(workdir)]
-    return command + runner
+@dataclass
+class ChildReport:
+    """What the child sent, checked field by field; the first output of each case wins."""
+
+    outputs: dict[tuple[str, int], np.ndarray] = field(default_factory=dict)
+    errors: dict[tuple[str, int], str] = field(default_factory=dict)
+    missing: dict[str, str] = field(default_factory=dict)
+    evaluated: set[str] = field(default_factory=set)
+    used: list[str] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)
+    cell_errors: list[str] = field(default_factory=list)
+    finished: bool = False
+    rejected: int = 0
+    overflow: bool = False
+
+    def take(self, line: bytes, known: dict[str, int]) -> None:
+        """Record one message line, or count it as rejected if any field is not what it must be."""
+        try:
+            message = json.loads(line)
+        except (ValueError, RecursionError, UnicodeDecodeError):
+            self.rejected += 1
+            return
+        if not isinstance(message, dict) or not self._take(message, known):
+            self.rejected += 1
+
+    def _take(self, message: dict[str, Any], known: dict[str, int]) -> bool:
+        event, task = message.get("event"), message.get("task")
+        case = message.get("case")
+        if event in ("output", "error", "missing", "evaluated"):
+            if not isinstance(task, str) or task not in known or task in self.evaluated:
+                return False
+            if event in ("output", "error") and not (type(case) is int and 0 <= case < known[task]):
+                return False
+        if event == "output":
+            array = _decode_array(message.get("shape"), message.get("data"))
+            if array is None:
+                return False
+            self.outputs.setdefault((task, case), array)
+        elif event == "error":
+            self.errors.setdefault((task, case), _text(message.get("message")))
+        elif event == "missing":
+            self.missing.setdefault(task, _text(message.get("message")))
+        elif event == "evaluated":
+            self.evaluated.add(task)
+        elif event == "used" and isinstance(message.get("name"), str) and len(self.used) < 1000:
+            self.used.append(_text(message["name"]))
+        elif event == "refused" and isinstance(message.get("what"), str) and len(self.refused) < 100:
+            self.refused.append(_text(message["what"]))
+        elif event == "cell_error" and len(self.cell_errors) < 100:
+            self.cell_errors.append(f"{_text(message.get('cell'))}: {_text(message.get('message'))}")
+        elif event == "finished":
+            self.finished = True
+        elif event != "started":
+            return False
+        return True
 
 
-def _limit_resources(limits: Limits, drop_to_nobody: bool) -> None:
-    """Runs in the child between fork and exec."""
-    os.setsid()
-    memory = limits.memory_mb * 2**20
-    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-    cpu = int(limits.seconds) + 5
-    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
-    size = limits.output_mb * 2**20
-    resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
-    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # an oversized write fails with an error instead
-    if drop_to_nobody:
-        _become_nobody()
+def _text(value: Any) -> str:
+    return _safe_text(value) if isinstance(value, str) else "?"
+
+
+def _safe_text(text: str) -> str:
+    """At most MAX_TEXT printable characters."""
+    return "".join(c if c.isprintable() else " " for c in text[:MAX_TEXT])
+
+
+def _decode_array(shape: Any, data: Any) -> np.ndarray | None:
+    """A float64 array from a message's ``shape`` and base64 ``data``, or ``None`` if they do not agree."""
+    if not (isinstance(shape, list) and len(shape) <= 8 and all(type(n) is int and n >= 0 for n in shape)):
+        return None
+    count = int(np.prod(shape, dtype=object)) if shape else 1
+    if count > MAX_OUTPUT_ELEMENTS or not isinstance(data, str) or len(data) > 4 * (8 * count + 2) // 3 + 4:
+        return None
+    try:
+        raw = base64.b64decode(data, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    if len(raw) != 8 * count:
+        return None
+    return np.frombuffer(raw, dtype="<f8").reshape(shape).astype(np.float64)
+
+
+def _read_messages(
+    stream: Any, report: ChildReport, known: dict[str, int], limit: int, stop: threading.Event
+):
+    """Read the child's pipe line by line until it closes or ``stop`` is set; at most ``limit`` bytes."""
+    buffer, total = b"", 0
+    descriptor = stream.fileno()
+    while not stop.is_set():
+        ready, _, _ = select.select([descriptor], [], [], 0.1)
+        if not ready:
+            continue
+        chunk = os.read(descriptor, 2**16)
+        if not chunk:
+            break
+        total += len(chunk)
+        if total > limit:
+            report.overflow = True
+            break
+        buffer += chunk
+        *lines, buffer = buffer.split(b"\n")
+        for line in lines:
+            report.take(line, known)
 
 
 def run_submission(
-    assignment: Assignment, answers: dict[str, str], hidden_paths: list[Path], limits: Limits, sandbox: bool
-) -> tuple[Path, list[dict[str, Any]], list[str]]:
-    """Run the child; return its work folder, its events and notes about how it ended."""
-    workdir = Path(tempfile.mkdtemp(prefix="submission-", dir=hidden_paths[-1]))
-    _write_job(workdir, assignment, answers)
-    drop = not sandbox and can_run_as_nobody()
-    if drop:  # without a sandbox, at least do not run a learner's code as root
-        for path in [workdir, *workdir.rglob("*")]:
-            os.chown(path, 65534, 65534)
-    environment = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": str(workdir),
-        "TMPDIR": str(workdir),
-        **TF_ENVIRONMENT,
-        "PYTHONHASHSEED": "0",
-        "MPLBACKEND": "Agg",
-        "PYTHONDONTWRITEBYTECODE": "1",
-    }
-    notes = []
-    process = subprocess.Popen(
-        _command(workdir, hidden_paths, sandbox),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,  # the learner's prints are not graded; megabytes of them go nowhere
-        stderr=subprocess.DEVNULL,
-        cwd=workdir,
-        env=environment,
-        preexec_fn=lambda: _limit_resources(limits, drop),
-    )
+    sandbox: Sandbox, assignment: Assignment, answers: dict[str, str], slot: int, work_root: Path
+) -> tuple[ChildReport, list[str]]:
+    """Run one submission's child to the end (or the time limit) and collect what it sent."""
+    limits = sandbox.limits
+    folder = Path(tempfile.mkdtemp(prefix="submission-", dir=work_root))
+    folder.chmod(0o711)  # an unsandboxed child that dropped to its own user id reaches its folders only
+    job, work = folder / "job", folder / "work"
+    write_job(job, assignment, answers)
+    work.mkdir()
+    work.chmod(0o700)
+    known = {slot_.task_id: len(TASKS[slot_.task_id].cases(hidden=True)) for slot_ in assignment.slots}
+    cgroup = Cgroup.create(folder.name, limits) if sandbox.mode != "none" or os.geteuid() == 0 else None
+    report, notes = ChildReport(), []
     try:
-        process.wait(timeout=limits.seconds)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-        notes.append(f"stopped after the time limit of {limits.seconds:g} s (an endless loop?)")
-    events = _read_events(workdir)
-    if not any(event.get("event") == "finished" for event in events) and not notes:
-        notes.append(
-            f"the grading process ended early (exit code {process.returncode}): sys.exit, os._exit, "
-            "a crash or the memory limit"
+        process = sandbox.start(job, work, slot, cgroup)
+        stop = threading.Event()
+        reader = threading.Thread(
+            target=_read_messages,
+            args=(process.messages, report, known, limits.messages_mb * 2**20, stop),
+            daemon=True,
         )
-    return workdir, events, notes
+        reader.start()
+        try:
+            process.wait(timeout=limits.seconds)
+        except Exception:  # subprocess.TimeoutExpired
+            notes.append(f"stopped after the time limit of {limits.seconds:g} s (an endless loop?)")
+        _stop_everything(process, cgroup)
+        reader.join(timeout=5)
+        stop.set()
+        reader.join(timeout=5)
+        process.messages.close()
+        if cgroup is not None and cgroup.memory_exhausted():
+            notes.append(f"the submission reached its memory limit of {limits.memory_mb} MB")
+        if not report.finished and not notes:
+            notes.append(
+                f"the grading process ended early (exit code {process.returncode}): sys.exit, os._exit, "
+                "a crash or the memory limit"
+            )
+    finally:
+        if cgroup is not None:
+            cgroup.remove()
+        shutil.rmtree(folder, ignore_errors=True)
+    if report.overflow:
+        notes.append(
+            f"the submission sent more than {limits.messages_mb} MB of results; the rest was ignored"
+        )
+    if report.rejected:
+        notes.append(f"{report.rejected} malformed message(s) from the submission were ignored")
+    notes += [f"refused: the submission tried to {what}" for what in dict.fromkeys(report.refused)]
+    return report, notes
 
 
-def _read_events(workdir: Path) -> list[dict[str, Any]]:
-    events = []
-    path = workdir / "events.jsonl"
-    if path.exists():
-        for line in path.read_text(errors="replace").splitlines()[:10_000]:
-            try:
-                event = json.loads(line)
-            except json.JSONDecodeError:
-                continue
-            if isinstance(event, dict):
-                events.append(event)
-    return events
+def _stop_everything(process: Any, cgroup: Cgroup | None) -> None:
+    """Kill the child, its process group and, through the cgroup, anything that left the group."""
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    if cgroup is not None:
+        cgroup.kill_all()
+    process.wait()
 
 
 # --------------------------------------------------------------------------------------
@@ -334,68 +431,79 @@ def _read_events(workdir: Path) -> list[dict[str, Any]]:
 # --------------------------------------------------------------------------------------
 
 
-def _load_output(path: Path) -> np.ndarray | None:
-    try:
-        return np.load(path, allow_pickle=False)
-    except Exception:  # a missing, truncated or forged file is simply not an answer
-        return None
+def _error_text(message: str, public: bool) -> str:
+    if message.startswith("NotImplementedError"):
+        return "not answered yet (the cell still raises NotImplementedError)"
+    if not public:  # the learner's own message could quote the hidden inputs
+        return f"raised {message.split(':', 1)[0]}"
+    return f"raised {message}"
 
 
-def judge_task(
-    slot: TaskSlot, task: Task, workdir: Path, events: list[dict[str, Any]], source: str
-) -> TaskResult:
+def forbidden_uses(task: Task, used: list[str]) -> list[str]:
+    """The names the submission used that ``task`` forbids."""
+    return [name for name in used if any(re.search(pattern, name) for pattern in task.forbidden)]
+
+
+def judge_task(slot: TaskSlot, task: Task, report: ChildReport) -> TaskResult:
     cases = task.cases(hidden=True)
     result = TaskResult(task.task_id, task.title, 0.0, slot.points, 0, len(cases))
-    if message := forbidden_use(task, source):
-        result.messages.append(message)
+    if used := forbidden_uses(task, report.used):
+        names = ", ".join(f"`{name}`" for name in used[:3])
+        result.messages.append(
+            f"your submission used {names} while it ran; this task asks you to write it yourself, "
+            "so it scores 0"
+        )
         return result
-    errors = {e.get("case"): e.get("message", "") for e in events if e.get("task") == task.task_id}
-    missing = [
-        e.get("message", "") for e in events if e.get("event") == "missing" and e.get("task") == task.task_id
-    ]
-    if missing:
-        result.messages.append(str(missing[0]))
+    if task.task_id in report.missing:
+        result.messages.append(report.missing[task.task_id])
         return result
     for index, case in enumerate(cases):
         is_public = index < len(task.public)
-        output = _load_output(workdir / "outputs" / f"{task.task_id}__{index}.npy")
+        label = case.label if is_public else "a hidden check"
+        output = report.outputs.get((task.task_id, index))
         if output is None:
+            error = report.errors.get((task.task_id, index))
             reason = (
-                describe_error(errors[index])
-                if errors.get(index)
-                else ("not evaluated (the grading process stopped before this task)")
+                _error_text(error, is_public)
+                if error
+                else "not evaluated (the grading process stopped before this task)"
             )
-            result.messages.append(f"{case.label if is_public else 'a hidden check'}: {reason}"[:400])
+            result.messages.append(f"{label}: {reason}"[:400])
             continue
         verdict = judge(task, case, output, reveal=is_public)
         if verdict.passed:
             result.passed += 1
         else:
-            result.messages.append(f"{case.label if is_public else 'a hidden check'}: {verdict.message}")
+            result.messages.append(f"{label}: {verdict.message}")
     result.score = round(slot.points * result.passed / len(cases), 2) if cases else 0.0
     result.messages = list(dict.fromkeys(result.messages))
     return result
 
 
+def _zero(assignment: Assignment, message: str) -> list[TaskResult]:
+    return [
+        TaskResult(slot.task_id, TASKS[slot.task_id].title, 0.0, slot.points, 0, 0, [message])
+        for slot in assignment.slots
+    ]
+
+
 def grade_one(
-    student: str, path: Path, assignment: Assignment, hidden_paths: list[Path], limits: Limits, sandbox: bool
+    student: str, path: Path, assignment: Assignment, sandbox: Sandbox, slots: queue.Queue, work_root: Path
 ) -> StudentResult:
+    """One student's row, whatever their submission does: a failure here costs only them."""
     start = time.perf_counter()
-    answers, notes = read_answers(path, assignment.answer_ids)
-    workdir, events, run_notes = run_submission(assignment, answers, hidden_paths, limits, sandbox)
     try:
-        notes += run_notes
-        notes += [
-            f"{e.get('cell')}: {describe_error(str(e.get('message')))}"
-            for e in events
-            if e.get("event") == "cell_error"
-        ]
-        tasks = [
-            judge_task(slot, TASKS[slot.task_id], workdir, events, answers.get(slot.answer_cell, ""))
-            for slot in assignment.slots
-        ]
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+        answers, notes = read_answers(path, assignment.answer_ids)
+        slot = slots.get()
+        try:
+            report, run_notes = run_submission(sandbox, assignment, answers, slot, work_root)
+        finally:
+            slots.put(slot)
+        notes += run_notes + report.cell_errors
+        tasks = [judge_task(slot_, TASKS[slot_.task_id], report) for slot_ in assignment.slots]
+    except Exception as error:  # noqa: BLE001 -- one submission must never stop the class
+        notes = [f"this submission could not be graded ({type(error).__name__}); every task scores 0"]
+        tasks = _zero(assignment, "not graded: see the notes")
     return StudentResult(student, tasks, notes, time.perf_counter() - start)
 
 
@@ -407,40 +515,69 @@ def grade_class(
     limits: Limits | None = None,
     jobs: int | None = None,
     require_sandbox: bool = False,
+    allow_unsandboxed_root: bool = False,
 ) -> list[StudentResult]:
     """Grade every submission in ``submissions`` and write ``out/grades.csv`` and ``out/feedback/``."""
     limits = limits or Limits()
-    sandbox = bubblewrap() is not None
-    if require_sandbox and not sandbox:
-        raise RuntimeError("bubblewrap (bwrap) is required but not available: apt-get install bubblewrap")
     assignment = load_assignment(assignment_path)
     found = find_submissions(submissions, assignment_path)
     out.mkdir(parents=True, exist_ok=True)
     work_root = Path(tempfile.mkdtemp(prefix="course-grade-"))
-    work_root.chmod(0o711)  # a child that dropped to `nobody` may enter its own folder, not list others
-    # The last entry must stay the work root: run_submission creates each work folder there.
-    hidden_paths = [assignment_path.resolve().parent, submissions.resolve(), out.resolve(), work_root]
+    work_root.chmod(0o711)
     try:
-        with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 2) as pool:
+        library = stage_learner_library(work_root / "library")
+        sandbox = Sandbox.choose(limits, library, allow_unsandboxed_root=allow_unsandboxed_root)
+        if require_sandbox and sandbox.mode == "none":
+            raise RuntimeError("bubblewrap (bwrap) is required but not available: apt-get install bubblewrap")
+        workers = max(1, jobs or os.cpu_count() or 2)
+        slots: queue.Queue = queue.Queue()
+        for slot in range(workers):
+            slots.put(slot)
+        with ThreadPoolExecutor(max_workers=workers) as pool:
             futures = [
-                pool.submit(grade_one, student, path, assignment, hidden_paths, limits, sandbox)
+                pool.submit(grade_one, student, path, assignment, sandbox, slots, work_root)
                 for student, path in found.items()
             ]
             results = [future.result() for future in futures]
     finally:
         shutil.rmtree(work_root, ignore_errors=True)
-    _write_results(out, assignment, results, sandbox)
+    write_results(out, assignment, results, sandbox.description)
     return results
 
 
-def _write_results(out: Path, assignment: Assignment, results: list[StudentResult], sandbox: bool) -> None:
+# --------------------------------------------------------------------------------------
+# Writing the results
+# --------------------------------------------------------------------------------------
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """A CSV cell that no spreadsheet runs as a formula (OWASP: prefix ``= + - @ TAB CR`` with ``'``)."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def feedback_file_name(student: str, taken: set[str]) -> str:
+    """A file name that is safe on every system for any student name, and unique in this run."""
+    ascii_name = unicodedata.normalize("NFKD", student).encode("ascii", "ignore").decode()
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", ascii_name).strip("._-")[:80] or "student"
+    if stem != student or stem.lower() in taken:
+        stem = f"{stem}-{hashlib.sha256(student.encode('utf-8', 'surrogateescape')).hexdigest()[:10]}"
+    taken.add(stem.lower())
+    return f"{stem}.json"
+
+
+def write_results(out: Path, assignment: Assignment, results: list[StudentResult], sandbox: str) -> None:
     task_ids = [slot.task_id for slot in assignment.slots]
-    with open(out / "grades.csv", "w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["student", *task_ids, "total", "max"])
-        for result in results:
-            writer.writerow([result.student, *[t.score for t in result.tasks], result.total, result.maximum])
     (out / "feedback").mkdir(exist_ok=True)
+    taken: set[str] = set()
+    names = {id(result): feedback_file_name(result.student, taken) for result in results}
+    with open(out / "grades.csv", "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["student", *task_ids, "total", "max", "feedback"])
+        for result in results:
+            row = [result.student, *[t.score for t in result.tasks], result.total, result.maximum]
+            writer.writerow([spreadsheet_safe(_safe_text(str(v))) for v in row] + [names[id(result)]])
     for result in results:
         feedback = {
             "student": result.student,
@@ -449,16 +586,48 @@ def _write_results(out: Path, assignment: Assignment, results: list[StudentResul
             "max": result.maximum,
             "tasks": [asdict(task) for task in result.tasks],
             "notes": result.notes,
-            "sandbox": "bubblewrap"
-            if sandbox
-            else ("none; ran as user nobody" if can_run_as_nobody() else "none (see the README)"),
+            "sandbox": sandbox,
         }
-        (out / "feedback" / f"{result.student}.json").write_text(json.dumps(feedback, indent=2))
+        text = json.dumps(feedback, indent=2, ensure_ascii=True)
+        (out / "feedback" / names[id(result)]).write_text(text, encoding="utf-8")
+
+
+HELP_EPILOG = """\
+protection:
+  With bubblewrap (apt-get install bubblewrap) each submission sees only the
+  interpreter, the installed packages and the system libraries (read-only),
+  the learner's side of course_lib, its own inputs and a size-capped work
+  folder; no network, no other process, not the repository, the solutions,
+  other submissions, home folders or this output folder.  Started as root, the
+  child becomes an unprivileged user id without capabilities; started as a
+  normal user, it keeps your user id inside a user namespace without
+  capabilities.
+
+  Memory (tmpfs and /dev/shm included) and the number of processes are capped
+  for the whole submission where a cgroup can be created: as root, always on
+  cgroup v2 or the v1 memory and pids controllers; as a normal user, only
+  inside a delegated cgroup v2 subtree (for example under
+  `systemd-run --user --scope -p Delegate=yes course-grade ...`).  Without a
+  cgroup the limits hold per process: address space (--memory-mb), CPU
+  time, file size, and, as root, the number of processes of the slot's user
+  id; the writable space is the work folder (--disk-mb) plus 16 MB of /tmp
+  and 64 MB of /dev/shm.
+
+  Without bubblewrap only the limits, a separate process and a temporary
+  folder remain: the submission can read every file an unprivileged user (or,
+  as a normal user, you) can read, including the solutions, write where that
+  user can write, and use the network.  As root this is refused unless you
+  pass --no-sandbox-as-root; the child then runs as an unprivileged user id,
+  which needs Python installed where that user can read it.
+"""
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="course-grade", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        prog="course-grade",
+        description=__doc__,
+        epilog=HELP_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
         "--assignment", type=Path, required=True, help="the instructor's solutions/NN_name.ipynb"
@@ -466,16 +635,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--submissions", type=Path, required=True, help="folder of submitted notebooks")
     parser.add_argument("--out", type=Path, required=True, help="where grades.csv and feedback/ go")
     parser.add_argument("--seconds", type=float, default=60.0, help="time limit per submission (default 60)")
-    parser.add_argument("--memory-mb", type=int, default=4096, help="address-space limit per submission")
+    parser.add_argument("--memory-mb", type=int, default=4096, help="memory per submission (default 4096)")
+    parser.add_argument("--disk-mb", type=int, default=256, help="size of the work folder (default 256)")
+    parser.add_argument("--processes", type=int, default=512, help="processes and threads (default 512)")
     parser.add_argument("--jobs", type=int, default=None, help="submissions graded at once (default: CPUs)")
     parser.add_argument("--require-sandbox", action="store_true", help="refuse to run without bubblewrap")
+    parser.add_argument(
+        "--no-sandbox-as-root",
+        action="store_true",
+        help="as root without bubblewrap, grade anyway (the submissions can read what an unprivileged "
+        "user can read and use the network)",
+    )
     args = parser.parse_args(argv)
     start = time.perf_counter()
-    results = grade_class(
-        args.assignment, args.submissions, args.out,
-        limits=Limits(seconds=args.seconds, memory_mb=args.memory_mb),
-        jobs=args.jobs, require_sandbox=args.require_sandbox,
-    )  # fmt: skip
+    limits = Limits(args.seconds, args.memory_mb, args.disk_mb, args.processes)
+    try:
+        results = grade_class(
+            args.assignment, args.submissions, args.out, limits=limits, jobs=args.jobs,
+            require_sandbox=args.require_sandbox, allow_unsandboxed_root=args.no_sandbox_as_root,
+        )  # fmt: skip
+    except RuntimeError as error:
+        print(f"course-grade: {error}", file=sys.stderr)
+        return 2
     elapsed = time.perf_counter() - start
     print(f"graded {len(results)} submissions in {elapsed:.1f} s -> {args.out / 'grades.csv'}")
     return 0

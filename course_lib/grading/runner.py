@@ -1,28 +1,71 @@
-"""The child process that runs ONE learner's submission (never run this in the grader).
+"""The child process that runs ONE learner's submission inside the grader's sandbox.
 
-``python -m course_lib.grading.runner JOB_DIR`` reads ``JOB_DIR/job.json``:
-the code cells to run in order (the instructor's setup cells and the
-learner's answer cells) and, after each answer cell, which task to evaluate.
-For every case it loads the inputs from ``JOB_DIR/inputs/*.npz`` (no pickle),
-calls the learner's function and saves the raw output as
-``JOB_DIR/outputs/<task>__<case>.npy`` -- plain float64 arrays, no pickle.
-It appends one JSON line per event to ``JOB_DIR/events.jsonl``.
+``python -I runner.py LIBRARY JOB WORK`` reads ``JOB/job.json``: the code
+cells to run in order (the instructor's setup cells and the learner's answer
+cells) and, after each answer cell, which task to evaluate.  For every case it
+loads the inputs from ``JOB/inputs/*.npz`` (no pickle), calls the learner's
+function and sends the raw output to the grader at once, as one message on
+file descriptor 3.  It judges nothing and holds no right answer: the grader
+compares the outputs in its own process, and it keeps only the first output
+of each case, so nothing a later cell does can change an earlier task.
 
-It judges nothing: the grader compares the outputs in its own process.
+While the learner's code runs (answer cells and evaluations), a monitor
+records the imports and the calls of functions whose qualified names match
+the job's ``watch`` patterns (``keras.src.losses.losses.huber``,
+``import sklearn``, ...); the grader decides which task they concern.  The
+same audit hook refuses what no answer needs and what would blind the
+monitor: starting programs, ``ctypes``, profilers and tracers, walking the
+garbage collector's object graph, and process memory through ``/proc``.
+
+This file imports only the standard library and NumPy.
 """
 
 from __future__ import annotations
 
+import base64
 import io
 import json
+import os
+import re
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+MESSAGE_FD = 3
 MAX_CAPTURED_OUTPUT = 20_000
 MAX_MESSAGE = 300
+#: Audit events refused while the learner's code runs, and what the refusal says.
+REFUSED_EVENTS = {
+    "subprocess.Popen": "start a program",
+    "os.system": "start a program",
+    "os.exec": "start a program",
+    "os.posix_spawn": "start a program",
+    "os.spawn": "start a program",
+    "os.startfile": "start a program",
+    "pty.spawn": "start a program",
+    "ctypes.dlopen": "use ctypes",
+    "ctypes.dlsym": "use ctypes",
+    "ctypes.dlsym/handle": "use ctypes",
+    "ctypes.cdata": "use ctypes",
+    "ctypes.cdata/buffer": "use ctypes",
+    "ctypes.addressof": "use ctypes",
+    "ctypes.call_function": "use ctypes",
+    "ctypes.string_at": "use ctypes",
+    "ctypes.wstring_at": "use ctypes",
+    "ctypes.create_string_buffer": "use ctypes",
+    "ctypes.create_unicode_buffer": "use ctypes",
+    "sys.setprofile": "replace the grader's monitor",
+    "sys.settrace": "replace the grader's monitor",
+    "sys.addaudithook": "add an audit hook",
+    "gc.get_objects": "walk the garbage collector's objects",
+    "gc.get_referrers": "walk the garbage collector's objects",
+    "gc.get_referents": "walk the garbage collector's objects",
+    "sys._current_frames": "inspect other threads",
+}
+PROC_MEMORY = re.compile(r"^/proc/[^/]+/(task/[^/]+/)?(mem|fd|map_files)\b")
 
 
 class _CappedText(io.TextIOBase):
@@ -34,49 +77,122 @@ class _CappedText(io.TextIOBase):
     def write(self, text: str) -> int:
         room = MAX_CAPTURED_OUTPUT - self.kept.tell()
         if room > 0:
-            self.kept.write(text[:room])
+            self.kept.write(str(text)[:room])
         return len(text)
 
 
-def _log(job_dir: Path, **event: Any) -> None:
-    with open(job_dir / "events.jsonl", "a") as handle:
-        handle.write(json.dumps(event) + "\n")
+def send(**message: Any) -> None:
+    """One JSON line to the grader (an ``os.write`` loop: no buffer a learner's code could hold back)."""
+    data = (json.dumps(message) + "\n").encode()
+    while data:
+        written = os.write(MESSAGE_FD, data)
+        data = data[written:]
 
 
 def _describe(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"[:MAX_MESSAGE]
 
 
-def _load_case(job_dir: Path, task_id: str, index: int) -> tuple[tuple[np.ndarray, ...], dict[str, Any]]:
-    stem = job_dir / "inputs" / f"{task_id}__{index}"
+class Monitor:
+    """Records watched calls and imports, and refuses dangerous operations, while learner code runs."""
+
+    def __init__(self, watch: list[str]) -> None:
+        self.pattern = re.compile("|".join(f"(?:{p})" for p in watch)) if watch else None
+        self.learner_code_running = False
+        self.reported: set[str] = set()
+        self.seen_code: dict[Any, bool] = {}
+        self.allow_profile_change = False
+
+    # -- the audit hook: cannot be removed once added -----------------------------------
+    def audit(self, event: str, args: tuple[Any, ...]) -> None:
+        if not self.learner_code_running:
+            return
+        if event == "import":
+            self._record(f"import {args[0]}")
+            return
+        if event in REFUSED_EVENTS and not (event.startswith("sys.set") and self.allow_profile_change):
+            what = REFUSED_EVENTS[event]
+            send(event="refused", what=what, detail=event)
+            raise RuntimeError(f"grading does not allow submissions to {what} ({event})")
+        if event == "open" and args and isinstance(args[0], str) and PROC_MEMORY.match(args[0]):
+            send(event="refused", what="read process memory or descriptors through /proc", detail=args[0])
+            raise RuntimeError("grading does not allow submissions to open /proc/<pid>/mem or fd")
+
+    # -- the profiler: sees every Python and C call ------------------------------------
+    def profile(self, frame: Any, event: str, arg: Any) -> None:
+        if not self.learner_code_running or self.pattern is None:
+            return
+        if event == "call":
+            code = frame.f_code
+            if code not in self.seen_code:
+                name = f"{frame.f_globals.get('__name__', '?')}.{code.co_qualname}"
+                self.seen_code[code] = bool(self.pattern.search(name))
+                if self.seen_code[code]:
+                    self._record(name)
+        elif event == "c_call":
+            module = getattr(arg, "__module__", None)
+            if module:
+                self._record(f"{module}.{getattr(arg, '__qualname__', '?')}")
+
+    def _record(self, name: str) -> None:
+        if name in self.reported or self.pattern is None or not self.pattern.search(name):
+            return
+        self.reported.add(name)
+        send(event="used", name=name[:200])
+
+    def install(self) -> None:
+        sys.addaudithook(self.audit)
+        sys.setprofile(self.profile)
+        threading.setprofile(self.profile)
+
+
+def _load_case(job: Path, task_id: str, index: int) -> tuple[tuple[np.ndarray, ...], dict[str, Any]]:
+    stem = job / "inputs" / f"{task_id}__{index}"
     with np.load(f"{stem}.npz", allow_pickle=False) as data:
         args = tuple(data[f"arg{i}"] for i in range(len(data.files)))
     kwargs = json.loads(Path(f"{stem}.json").read_text())
     return args, kwargs
 
 
-def _evaluate(job_dir: Path, namespace: dict[str, Any], task: dict[str, Any]) -> None:
+def _as_output_message(task_id: str, index: int, output: Any) -> dict[str, Any]:
+    array = np.ascontiguousarray(np.asarray(output, dtype="<f8"))
+    return {
+        "event": "output",
+        "task": task_id,
+        "case": index,
+        "shape": list(array.shape),
+        "data": base64.b64encode(array.tobytes()).decode(),
+    }
+
+
+def _call(candidate: Any, args: tuple[np.ndarray, ...], kwargs: dict[str, Any], backend: str) -> Any:
+    """Call the learner's function (Keras tensors in and out for a Keras task)."""
+    if backend != "keras":
+        return candidate(*args, **kwargs)
+    import keras
+
+    tensors = tuple(keras.ops.convert_to_tensor(arg) for arg in args)
+    return keras.ops.convert_to_numpy(candidate(*tensors, **kwargs))
+
+
+def evaluate(job: Path, namespace: dict[str, Any], task: dict[str, Any]) -> None:
+    """Run the learner's answer on every case of one task and send each output as it comes."""
     task_id, name = task["task_id"], task["answer"]
     if name not in namespace:
-        _log(job_dir, event="missing", task=task_id, message=f"`{name}` is not defined")
-        return
-    candidate = namespace[name]
-    for index in range(task["n_cases"]):
-        try:
-            if task["kind"] == "value":
-                output = candidate
-            else:
-                args, kwargs = _load_case(job_dir, task_id, index)
-                if task["backend"] == "keras":
-                    import tensorflow as tf
-
-                    args = tuple(tf.constant(arg) for arg in args)
-                output = candidate(*args, **kwargs)
-                output = output.numpy() if hasattr(output, "numpy") else output
-            np.save(job_dir / "outputs" / f"{task_id}__{index}.npy", np.asarray(output, dtype=np.float64))
-            _log(job_dir, event="output", task=task_id, case=index)
-        except BaseException as error:  # noqa: BLE001 -- the learner's code may raise anything
-            _log(job_dir, event="error", task=task_id, case=index, message=_describe(error))
+        send(event="missing", task=task_id, message=f"`{name}` is not defined")
+    else:
+        candidate = namespace[name]
+        for index in range(task["n_cases"]):
+            try:
+                if task["kind"] == "value":
+                    output = candidate
+                else:
+                    args, kwargs = _load_case(job, task_id, index)
+                    output = _call(candidate, args, kwargs, task["backend"])
+                send(**_as_output_message(task_id, index, output))
+            except BaseException as error:  # noqa: BLE001 -- the learner's code may raise anything
+                send(event="error", task=task_id, case=index, message=_describe(error))
+    send(event="evaluated", task=task_id)
 
 
 class _NoIPython:
@@ -88,8 +204,8 @@ class _NoIPython:
     run_cell_magic = system = getoutput = run_line_magic
 
 
-def _python_source(source: str) -> str:
-    """Turn notebook cell source (with ``%magics`` or ``!commands``) into plain Python."""
+def python_source(source: str) -> str:
+    """Notebook cell source (``%magics`` and ``!commands`` included) as plain Python."""
     try:
         from IPython.core.inputtransformer2 import TransformerManager
     except ImportError:
@@ -97,22 +213,36 @@ def _python_source(source: str) -> str:
     return TransformerManager().transform_cell(source)
 
 
-def main(job_dir: Path) -> None:
-    job = json.loads((job_dir / "job.json").read_text())
-    (job_dir / "outputs").mkdir(exist_ok=True)
+def run(job: Path) -> None:
+    """Run every step of ``job/job.json`` in one namespace, sending messages as it goes."""
+    spec = json.loads((job / "job.json").read_text())
+    monitor = Monitor(spec.get("watch", []))
+    monitor.install()
     sys.stdout = sys.stderr = _CappedText()
     namespace: dict[str, Any] = {"__name__": "__main__", "get_ipython": _NoIPython}
-    for step in job["steps"]:
-        if step["kind"] == "evaluate":
-            _evaluate(job_dir, namespace, step["task"])
-            continue
+    send(event="started")
+    for step in spec["steps"]:
+        learner = step["kind"] in ("answer", "evaluate")
+        monitor.learner_code_running = learner
         try:
-            code = compile(_python_source(step["source"]), f"<{step['name']}>", "exec")
-            exec(code, namespace)
+            if step["kind"] == "evaluate":
+                evaluate(job, namespace, step["task"])
+            else:
+                code = compile(python_source(step["source"]), f"<{step['name']}>", "exec")
+                exec(code, namespace)
         except BaseException as error:  # noqa: BLE001 -- SystemExit, KeyboardInterrupt included
-            _log(job_dir, event="cell_error", cell=step["name"], message=_describe(error))
-    _log(job_dir, event="finished")
+            monitor.learner_code_running = False
+            send(event="cell_error", cell=step["name"], message=_describe(error))
+        monitor.learner_code_running = False
+    send(event="finished")
+
+
+def main(argv: list[str]) -> None:
+    library, job, work = argv[1:4]
+    sys.path.insert(0, library)
+    os.chdir(work)
+    run(Path(job))
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]))
+    main(sys.argv)

@@ -1,0 +1,481 @@
+"""Where and how one submission runs: an unprivileged child in an allow-list sandbox, under limits.
+
+The grader runs every submission through a :class:`Sandbox`:
+
+* **bubblewrap as root** (``mode="bubblewrap-root"``): ``bwrap`` builds a new
+  root that holds only an allow-list -- the interpreter, the packages, the
+  system libraries (read-only), the learner's side of ``course_lib`` staged by
+  the grader (read-only), the job's inputs (read-only), and size-capped
+  ``tmpfs`` folders for the work folder, ``/tmp`` and ``/dev/shm``.  Inside it,
+  ``setpriv`` becomes a user id of its own for every parallel slot, with no
+  capabilities, an empty bounding set and ``no_new_privs``, before Python
+  starts.  Nothing the child can reach was hidden by an overlay that it
+  could unmount: what is not on the list was never mounted.
+* **bubblewrap as a normal user** (``mode="bubblewrap-user"``): the same view,
+  built in a user namespace; the child keeps the instructor's user id but no
+  capabilities, and may not create further user namespaces.
+* **no sandbox** (``mode="none"``): only the limits, a separate process and a
+  temporary work folder.  As root this mode is refused unless the instructor
+  accepts the risk explicitly (``course-grade --no-sandbox-as-root``), and
+  even then the child drops to an unprivileged user first.
+
+Limits hold for the whole submission where a cgroup can be had (root, or a
+delegated cgroup v2 subtree): memory including ``tmpfs`` and ``/dev/shm``, and
+the number of processes.  Without one they hold per process
+(``RLIMIT_AS``, ``RLIMIT_CPU``, ``RLIMIT_FSIZE``; ``RLIMIT_NPROC`` per user id
+as root) and the writable space is the sum of the ``tmpfs`` sizes.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import sysconfig
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+#: The user ids the child becomes when the grader runs as root: one per parallel slot, far above
+#: the ids that distributions hand out to people, so no file on the host belongs to them.
+SANDBOX_UID_BASE = 2_100_000_000
+#: Where things appear inside the sandbox.
+CHILD_LIBRARY, CHILD_JOB, CHILD_WORK = "/grading/lib", "/grading/job", "/grading/work"
+#: The learner's side of course_lib that a submission may import while it is graded.
+LEARNER_MODULES = ("notebook.py", "grading")
+#: Write end of the pipe that carries the child's messages to the grader.
+MESSAGE_FD = 3
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one submission may use, as a whole where a cgroup exists (see the module docstring)."""
+
+    seconds: float = 60.0
+    memory_mb: int = 4096
+    disk_mb: int = 256
+    processes: int = 512
+    messages_mb: int = 32
+
+
+# --------------------------------------------------------------------------------------
+# What the child may see
+# --------------------------------------------------------------------------------------
+
+
+def stage_learner_library(destination: Path) -> Path:
+    """Copy the learner's side of ``course_lib`` that a graded notebook imports into ``destination``.
+
+    The copy holds ``course_lib.notebook`` and ``course_lib.grading`` (the
+    self-check's public data, the chapters' ``task_data`` and the child's
+    runner) under a minimal ``course_lib/__init__.py``: no losses, no
+    gradients, nothing that computes a graded answer, nothing of
+    :mod:`course_grader`.
+    """
+    import course_lib
+
+    source = Path(course_lib.__file__).parent
+    package = destination / "course_lib"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text(
+        '"""course_lib as a submission sees it while it is graded: the notebook helpers and the\n'
+        'learner\'s side of grading, nothing that computes a graded answer."""\n'
+    )
+    for name in LEARNER_MODULES:
+        if (source / name).is_dir():
+            shutil.copytree(source / name, package / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(source / name, package / name)
+    for path in [destination, *destination.rglob("*")]:
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    return destination
+
+
+def _hidden_package_dirs() -> list[Path]:
+    """Installed copies of course_lib and course_grader that must not show through the environment."""
+    found = []
+    for name in ("course_lib", "course_grader"):
+        for entry in sys.path:
+            candidate = Path(entry or ".") / name
+            if entry and candidate.is_dir():
+                found.append(candidate.resolve())
+    return found
+
+
+def _environment_dirs() -> list[Path]:
+    """The interpreter, its standard library and the installed packages, read-only in the sandbox."""
+    paths = {Path(sys.prefix), Path(sys.base_prefix), Path(sys.exec_prefix), Path(sys.base_exec_prefix)}
+    paths |= {Path(p) for p in sysconfig.get_paths().values()}
+    paths.add(Path(os.path.realpath(sys.executable)).parent)
+    kept: list[Path] = []
+    for path in sorted({p.resolve() for p in paths if p.exists()}, key=lambda p: len(p.parts)):
+        if not any(path.is_relative_to(parent) for parent in kept):
+            kept.append(path)
+    return kept
+
+
+def _folders_above(paths: list[Path], args: list[str]) -> list[Path]:
+    """The folders between ``/`` and each of ``paths`` that bwrap creates on its root ``tmpfs``.
+
+    Folders inside a read-only bind already in ``args`` exist with their own permissions.
+    """
+    bound = [Path(args[i + 2]) for i, arg in enumerate(args) if arg == "--ro-bind"]
+    parents = {parent for path in paths for parent in path.parents if parent != Path("/")}
+    return sorted(p for p in parents if not any(p.is_relative_to(b) for b in bound))
+
+
+def _system_binds() -> list[str]:
+    """The system's programs and libraries (``/usr``, ``/lib*``, the dynamic linker's cache)."""
+    args: list[str] = []
+    for name in ("usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32"):
+        path = Path("/") / name
+        if path.is_symlink():
+            args += ["--symlink", os.readlink(path), str(path)]
+        elif path.is_dir():
+            args += ["--ro-bind", str(path), str(path)]
+    for name in ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "nsswitch.conf", "localtime"):
+        path = Path("/etc") / name
+        if path.exists():
+            args += ["--ro-bind", str(path.resolve()), str(path)]
+    return args
+
+
+# --------------------------------------------------------------------------------------
+# Which sandbox this machine offers
+# --------------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def bubblewrap() -> str | None:
+    """Path of a working ``bwrap`` (checked by running it), or ``None``."""
+    path = shutil.which("bwrap")
+    if path is None:
+        return None
+    probe = [path, "--ro-bind", "/", "/", "--unshare-net", "--unshare-pid", "true"]
+    try:
+        return path if subprocess.run(probe, capture_output=True, timeout=30).returncode == 0 else None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+@lru_cache(maxsize=1)
+def _runs_unprivileged() -> bool:
+    """Whether this interpreter starts as an unprivileged user id (needed to run unsandboxed as root)."""
+
+    def drop() -> None:
+        os.setgroups([])
+        os.setgid(SANDBOX_UID_BASE)
+        os.setuid(SANDBOX_UID_BASE)
+
+    try:
+        probe = subprocess.run(
+            [sys.executable, "-I", "-c", "import numpy"], cwd="/", preexec_fn=drop, timeout=60
+        )
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return probe.returncode == 0
+
+
+def is_root() -> bool:
+    return os.name == "posix" and os.geteuid() == 0
+
+
+@dataclass(frozen=True)
+class Sandbox:
+    """How children are started: ``mode`` is ``bubblewrap-root``, ``bubblewrap-user`` or ``none``."""
+
+    mode: str
+    limits: Limits
+    library: Path  # the staged learner library (stage_learner_library)
+
+    @classmethod
+    def choose(cls, limits: Limits, library: Path, *, allow_unsandboxed_root: bool = False) -> Sandbox:
+        """The strongest sandbox available; refuses to run unsandboxed as root unless allowed."""
+        if bubblewrap() is not None:
+            return cls("bubblewrap-root" if is_root() else "bubblewrap-user", limits, library)
+        if is_root() and not allow_unsandboxed_root:
+            raise RuntimeError(
+                "refusing to run students' code as root without bubblewrap: install it "
+                "(apt-get install bubblewrap), grade as a normal user, or pass --no-sandbox-as-root "
+                "to accept that their code can read everything an unprivileged user can, and use the network"
+            )
+        if is_root() and not _runs_unprivileged():
+            raise RuntimeError(
+                f"cannot drop students' code to an unprivileged user: {sys.executable} is not readable by "
+                "one (a Python under /root?); install bubblewrap, which makes it readable inside the sandbox"
+            )
+        return cls("none", limits, library)
+
+    @property
+    def description(self) -> str:
+        return {
+            "bubblewrap-root": "bubblewrap, as an unprivileged user id without capabilities",
+            "bubblewrap-user": "bubblewrap (user namespace), without capabilities",
+            "none": "none: separate process and limits only (see course-grade --help)",
+        }[self.mode]
+
+    def command(self, job: Path, work: Path, uid: int) -> list[str]:
+        """The command line that runs the child for the job folder ``job`` with work folder ``work``."""
+        python = sys.executable  # a venv is found through the path it was started by
+        if self.mode == "none":
+            runner = [python, "-I", str(self.library / "course_lib" / "grading" / "runner.py")]
+            return runner + [str(self.library), str(job), str(work)]
+        limits = self.limits
+        args = [bubblewrap(), "--die-with-parent", "--new-session", "--clearenv"]
+        args += ["--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]
+        if self.mode == "bubblewrap-user":
+            args += ["--unshare-user", "--disable-userns"]
+        args += ["--tmpfs", "/", "--proc", "/proc", "--dev", "/dev"]
+        args += [
+            "--size",
+            str(64 * 2**20),
+            "--tmpfs",
+            "/dev/shm",
+            "--size",
+            str(16 * 2**20),
+            "--tmpfs",
+            "/tmp",
+        ]
+        args += _system_binds()
+        for path in _environment_dirs():
+            args += ["--ro-bind", str(path), str(path)]
+        for path in _hidden_package_dirs():
+            if any(path.is_relative_to(parent) for parent in _environment_dirs()):
+                args += ["--tmpfs", str(path)]
+        args += ["--ro-bind", str(self.library), CHILD_LIBRARY, "--ro-bind", str(job), CHILD_JOB]
+        args += ["--size", str(limits.disk_mb * 2**20), "--tmpfs", CHILD_WORK]
+        # bwrap creates the folders above each mount point for root only; the child must pass through.
+        for folder in _folders_above([*_environment_dirs(), Path(CHILD_LIBRARY), Path(CHILD_JOB)], args):
+            args += ["--chmod", "0755", str(folder)]
+        args += ["--chmod", "0777", CHILD_WORK, "--chdir", CHILD_WORK]
+        for key, value in child_environment(CHILD_WORK).items():
+            args += ["--setenv", key, value]
+        runner = [python, "-I", f"{CHILD_LIBRARY}/course_lib/grading/runner.py", CHILD_LIBRARY, CHILD_JOB]
+        runner.append(CHILD_WORK)
+        if self.mode == "bubblewrap-root":
+            drop = [shutil.which("setpriv") or "/usr/bin/setpriv", f"--reuid={uid}", f"--regid={uid}"]
+            drop += ["--clear-groups", "--no-new-privs", "--inh-caps=-all", "--bounding-set=-all", "--"]
+            return [*args, "--", *drop, *runner]
+        return [*args, "--", *runner]
+
+    def start(self, job: Path, work: Path, slot: int, cgroup: Cgroup | None) -> subprocess.Popen:
+        """Start the child; its messages arrive on the returned process's ``messages`` pipe (read end)."""
+        uid = SANDBOX_UID_BASE + slot
+        read_end, write_end = os.pipe()
+        os.set_inheritable(write_end, True)
+        drop_here = self.mode == "none" and is_root()
+        if drop_here:
+            for path in [work, *work.rglob("*")]:
+                os.chown(path, uid, uid)
+        environment = child_environment(str(work)) if self.mode == "none" else {}
+        # The runner expects its message pipe on MESSAGE_FD; dup it there between fork and exec.
+        procs_files = cgroup.procs_files() if cgroup else []
+        limits = self.limits
+
+        def prepare_child() -> None:  # runs in the child between fork and exec: no locks, no imports
+            os.dup2(write_end, MESSAGE_FD)
+            for procs in procs_files:
+                descriptor = os.open(procs, os.O_WRONLY)
+                os.write(descriptor, b"0")
+                os.close(descriptor)
+            _set_limits(limits, per_uid_processes=is_root())
+            if drop_here:
+                os.setgroups([])
+                os.setgid(uid)
+                os.setuid(uid)
+
+        try:
+            process = subprocess.Popen(
+                self.command(job, work, uid),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                cwd=work,
+                env=environment,
+                pass_fds=(write_end, MESSAGE_FD),
+                preexec_fn=prepare_child,
+                start_new_session=True,
+            )
+        finally:
+            os.close(write_end)
+        process.messages = os.fdopen(read_end, "rb", buffering=0)  # type: ignore[attr-defined]
+        return process
+
+
+def child_environment(work: str) -> dict[str, str]:
+    """The whole environment of the child: nothing of the grader's own leaks in."""
+    from course_lib.notebook import TF_ENVIRONMENT
+
+    return {
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "HOME": work,
+        "TMPDIR": work,
+        "MPLCONFIGDIR": work,
+        "MPLBACKEND": "Agg",
+        "PYTHONHASHSEED": "0",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "KERAS_BACKEND": os.environ.get("KERAS_BACKEND", "tensorflow"),
+        "KERAS_HOME": work,
+        **TF_ENVIRONMENT,
+    }
+
+
+def _set_limits(limits: Limits, *, per_uid_processes: bool) -> None:
+    """Per-process limits (set between fork and exec; inherited through bwrap and setpriv)."""
+    memory = limits.memory_mb * 2**20
+    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    cpu = int(limits.seconds) + 5
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
+    size = limits.disk_mb * 2**20
+    resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    if per_uid_processes:  # the slot's own user id: counts this submission's processes and threads only
+        resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes, limits.processes))
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # an oversized write fails with an error instead
+
+
+# --------------------------------------------------------------------------------------
+# Limits for the submission as a whole
+# --------------------------------------------------------------------------------------
+
+
+@dataclass
+class Cgroup:
+    """One submission's cgroup (v2, or the v1 ``memory`` and ``pids`` hierarchies)."""
+
+    directories: list[Path]
+    version: int
+
+    @classmethod
+    def create(cls, name: str, limits: Limits) -> Cgroup | None:
+        """A cgroup with the submission's memory and process limits, or ``None`` where none can be had."""
+        for make in (cls._create_v2, cls._create_v1):
+            try:
+                group = make(name)
+            except OSError:
+                continue
+            if group is not None:
+                try:
+                    group._apply(limits)
+                except OSError:
+                    group.remove()
+                    continue
+                return group
+        return None
+
+    @classmethod
+    def _create_v2(cls, name: str) -> Cgroup | None:
+        root = Path("/sys/fs/cgroup")
+        if not (root / "cgroup.controllers").exists():
+            return None
+        own = root / _own_cgroup("")
+        parent = (
+            (root / f"course-grade-{os.getpid()}")
+            if is_root()
+            else own.parent / f"course-grade-{os.getpid()}"
+        )
+        parent.mkdir(exist_ok=True)
+        available = (parent / "cgroup.controllers").read_text().split()
+        if not {"memory", "pids"} <= set(available):
+            return None
+        (parent / "cgroup.subtree_control").write_text("+memory +pids")
+        group = parent / name
+        group.mkdir()
+        return cls([group], 2)
+
+    @classmethod
+    def _create_v1(cls, name: str) -> Cgroup | None:
+        directories = []
+        for controller in ("memory", "pids"):
+            mount = Path("/sys/fs/cgroup") / controller
+            if not (mount / "cgroup.procs").exists():
+                return None
+            group = mount / _own_cgroup(controller).lstrip("/") / f"course-grade-{os.getpid()}-{name}"
+            group.mkdir()
+            directories.append(group)
+        return cls(directories, 1)
+
+    def _apply(self, limits: Limits) -> None:
+        memory = str(limits.memory_mb * 2**20)
+        if self.version == 2:
+            group = self.directories[0]
+            (group / "memory.max").write_text(memory)
+            if (group / "memory.swap.max").exists():
+                (group / "memory.swap.max").write_text("0")
+            (group / "pids.max").write_text(str(limits.processes))
+            return
+        memory_group, pids_group = self.directories
+        (memory_group / "memory.limit_in_bytes").write_text(memory)
+        if (memory_group / "memory.memsw.limit_in_bytes").exists():
+            (memory_group / "memory.memsw.limit_in_bytes").write_text(memory)
+        (pids_group / "pids.max").write_text(str(limits.processes))
+
+    def procs_files(self) -> list[str]:
+        return [str(directory / "cgroup.procs") for directory in self.directories]
+
+    def memory_exhausted(self) -> bool:
+        """Whether the memory limit was reached (an OOM kill or a failed charge)."""
+        try:
+            if self.version == 2:
+                events = (self.directories[0] / "memory.events").read_text().split()
+                counts = dict(zip(events[::2], events[1::2], strict=False))
+                return int(counts.get("oom_kill", 0)) > 0 or int(counts.get("max", 0)) > 0
+            return int((self.directories[0] / "memory.failcnt").read_text()) > 0
+        except (OSError, ValueError):
+            return False
+
+    def kill_all(self) -> None:
+        """SIGKILL every process left in the group (forked children, detached sessions)."""
+        if self.version == 2 and (self.directories[0] / "cgroup.kill").exists():
+            try:
+                (self.directories[0] / "cgroup.kill").write_text("1")
+                return
+            except OSError:
+                pass
+        for _ in range(20):
+            pids = [int(p) for d in self.directories for p in _read_lines(d / "cgroup.procs")]
+            if not pids:
+                return
+            for pid in pids:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+
+    def remove(self) -> None:
+        self.kill_all()
+        for directory in self.directories:
+            for _ in range(50):
+                try:
+                    directory.rmdir()
+                    break
+                except FileNotFoundError:
+                    break
+                except OSError:
+                    import time
+
+                    time.sleep(0.02)
+        if self.version == 2:
+            try:
+                self.directories[0].parent.rmdir()
+            except OSError:  # other submissions' groups are still there
+                pass
+
+
+def _read_lines(path: Path) -> list[str]:
+    try:
+        return path.read_text().split()
+    except OSError:
+        return []
+
+
+def _own_cgroup(controller: str) -> str:
+    """This process's cgroup path in the v1 hierarchy of ``controller`` (``""``: the v2 one)."""
+    for line in Path("/proc/self/cgroup").read_text().splitlines():
+        _, controllers, path = line.split(":", 2)
+        if controller in controllers.split(",") or (controller == "" and controllers == ""):
+            return path.lstrip("/")
+    raise OSError(f"no {controller or 'v2'} cgroup")
