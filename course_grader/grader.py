@@ -336,7 +336,7 @@ def _decode_array(shape: Any, data: Any) -> np.ndarray | None:
         return None
     if len(raw) != 8 * count:
         return None
-    return np.frombuffer(raw, dtype="<f8").reshape(shape).astype(np.float64)
+    return np.frombuffer(raw, dtype="<f8").reshape(tuple(shape)).astype(np.float64)
 
 
 def _read_messages(

@@ -423,7 +423,10 @@ class Cgroup:
                 events = (self.directories[0] / "memory.events").read_text().split()
                 counts = dict(zip(events[::2], events[1::2], strict=False))
                 return int(counts.get("oom_kill", 0)) > 0 or int(counts.get("max", 0)) > 0
-            return int((self.directories[0] / "memory.failcnt").read_text()) > 0
+            words = (self.directories[0] / "memory.oom_control").read_text().split()
+            counts = dict(zip(words[::2], words[1::2], strict=False))
+            failures = int((self.directories[0] / "memory.failcnt").read_text())
+            return int(counts.get("oom_kill", 0)) > 0 or failures > 0
         except (OSError, ValueError):
             return False
 

@@ -101,16 +101,17 @@ class Monitor:
         self.learner_code_running = False
         self.reported: set[str] = set()
         self.seen_code: dict[Any, bool] = {}
-        self.allow_profile_change = False
+        self.pending_imports: set[str] = set()
 
     # -- the audit hook: cannot be removed once added -----------------------------------
     def audit(self, event: str, args: tuple[Any, ...]) -> None:
         if not self.learner_code_running:
             return
-        if event == "import":
-            self._record(f"import {args[0]}")
+        if event == "import":  # reported once it has succeeded (see report_imports)
+            if self.pattern is not None and self.pattern.search(f"import {args[0]}"):
+                self.pending_imports.add(str(args[0]))
             return
-        if event in REFUSED_EVENTS and not (event.startswith("sys.set") and self.allow_profile_change):
+        if event in REFUSED_EVENTS:
             what = REFUSED_EVENTS[event]
             send(event="refused", what=what, detail=event)
             raise RuntimeError(f"grading does not allow submissions to {what} ({event})")
@@ -140,6 +141,13 @@ class Monitor:
         self.reported.add(name)
         send(event="used", name=name[:200])
 
+    def report_imports(self) -> None:
+        """Report the watched imports of the learner's code that succeeded (a failed one used nothing)."""
+        for module in sorted(self.pending_imports):
+            if module in sys.modules:
+                self._record(f"import {module}")
+        self.pending_imports.clear()
+
     def install(self) -> None:
         sys.addaudithook(self.audit)
         sys.setprofile(self.profile)
@@ -155,7 +163,7 @@ def _load_case(job: Path, task_id: str, index: int) -> tuple[tuple[np.ndarray, .
 
 
 def _as_output_message(task_id: str, index: int, output: Any) -> dict[str, Any]:
-    array = np.ascontiguousarray(np.asarray(output, dtype="<f8"))
+    array = np.asarray(output, dtype="<f8")  # tobytes() writes C order whatever the layout
     return {
         "event": "output",
         "task": task_id,
@@ -226,6 +234,7 @@ def run(job: Path) -> None:
         monitor.learner_code_running = learner
         try:
             if step["kind"] == "evaluate":
+                monitor.report_imports()
                 evaluate(job, namespace, step["task"])
             else:
                 code = compile(python_source(step["source"]), f"<{step['name']}>", "exec")
@@ -234,6 +243,7 @@ def run(job: Path) -> None:
             monitor.learner_code_running = False
             send(event="cell_error", cell=step["name"], message=_describe(error))
         monitor.learner_code_running = False
+        monitor.report_imports()
     send(event="finished")
 
 

@@ -1,0 +1,560 @@
+"""``course-grade`` against a hostile class: every attack costs the attacker, never the class or the host.
+
+One class of chapter 01 (NumPy only, so each child is quick) is graded once:
+honest students beside one student per attack.  Each test then checks what
+the honest students got, what the attacker got, that the run completed, and
+that nothing outside the output folder changed.  The sandbox itself is also
+probed directly (``run_in_sandbox``), with the runner's audit hook out of the
+way, so that the kernel's answer -- not the hook's -- is what is tested.
+
+The tests run as whatever user runs pytest; CI runs them as root, the case
+where an escape would matter most.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from course_grader.grader import grade_class, spreadsheet_safe
+from course_grader.sandbox import Cgroup, Limits, Sandbox, bubblewrap, is_root, stage_learner_library
+
+ROOT = Path(__file__).resolve().parents[1]
+SOLUTION = ROOT / "solutions" / "01_fundamentals.ipynb"
+FULL_MARKS, POINTS = 10.0, {"01.1": 2.0, "01.2": 3.0, "01.3": 3.0, "01.4": 2.0}
+
+needs_sandbox = pytest.mark.skipif(bubblewrap() is None, reason="bubblewrap is not installed")
+pytestmark = needs_sandbox
+
+RISK = """
+def empirical_risk(theta, features, y):
+    residual = np.asarray(features) @ np.asarray(theta) - np.asarray(y)
+    return float(np.mean(residual**2))
+"""
+
+
+def _solution_answers() -> dict[str, str]:
+    notebook = nbformat.read(SOLUTION, as_version=4)
+    answers = {}
+    for cell in notebook.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("solution") and not meta.get("grade"):
+            lines = [line for line in cell.source.splitlines() if "### " not in line]
+            answers[meta["grade_id"]] = "\n".join(lines) + "\n"
+    return answers
+
+
+def _submission(**replace: str) -> nbformat.NotebookNode:
+    """The solution with its answer cells (``task1_answer`` ...) replaced, others answered correctly."""
+    answers = {**_solution_answers(), **replace}
+    notebook = nbformat.read(SOLUTION, as_version=4)
+    for cell in notebook.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id in answers and not cell.metadata["nbgrader"].get("grade"):
+            cell.source = answers[grade_id]
+    return notebook
+
+
+def _with_first_cell(code: str) -> nbformat.NotebookNode:
+    """A correct submission whose first answer cell also runs ``code`` (before the correct answer)."""
+    return _submission(task1_answer=_code(code, _solution_answers()["task1_answer"]))
+
+
+def _code(*parts: str) -> str:
+    """Snippets joined into one cell, each dedented on its own."""
+    return "\n".join(textwrap.dedent(part).strip("\n") for part in parts) + "\n"
+
+
+FORGE = """
+import os, base64, json
+import numpy as np
+def forge(task, case, values):
+    data = base64.b64encode(np.asarray(values, dtype="<f8").tobytes()).decode()
+    os.write(3, (json.dumps({"event": "output", "task": task, "case": case, "shape": [],
+                             "data": data}) + "\\n").encode())
+"""
+
+# -- students, by attack class --------------------------------------------------------------------------
+
+
+def _hostile_students(tmp: Path) -> dict[str, nbformat.NotebookNode]:
+    secret = tmp / "root-only.txt"
+    return {
+        "solution": _submission(),
+        "honest_with_comments": _submission(
+            task1_answer=_code("# I did not use course_lib, sklearn or keras.losses.mean_squared_error", RISK)
+        ),
+        # escape: unmount what hides the host, remount / read-write, plant files
+        "escape": _with_first_cell(
+            f"""
+            for attempt in (
+                lambda: __import__("ctypes").CDLL(None).umount2(b"/grading/job", 2),
+                lambda: open("/work/main/.venv/lib/python3.11/site-packages/sitecustomize.py", "w"),
+                lambda: open({str(tmp / "planted.txt")!r}, "w").write("pwned"),
+            ):
+                try:
+                    attempt()
+                except Exception:
+                    pass
+            """
+        ),
+        # host read: a root-only file, the repository, the solutions, fed back through an error message
+        "host_read": _with_first_cell(
+            f"""
+            leaked = []
+            for path in ({str(secret)!r}, {str(ROOT / ".git" / "HEAD")!r}, {str(SOLUTION)!r}, "/etc/shadow",
+                         "/root/.bashrc"):
+                try:
+                    leaked.append(open(path).read()[:100])
+                except OSError:
+                    pass
+            if leaked:
+                raise RuntimeError("LEAKED " + " ".join(leaked))
+            """
+        ),
+        # the reference through introspection, a built import name, the task module's source
+        "reference_by_introspection": _submission(
+            task1_answer=_code("""
+            from course_lib.grading import check
+            empirical_risk = check.__globals__["TASKS"]["01.1"].reference
+            """)
+        ),
+        "reference_by_import": _submission(
+            task1_answer=_code("""
+            import importlib
+            empirical_risk = importlib.import_module("course_" + "grader.tasks").TASKS["01.1"].reference
+            """)
+        ),
+        "reference_by_source": _submission(
+            task1_answer=_code(f"""
+            namespace = {{}}
+            exec(open({str(ROOT / "course_grader" / "tasks" / "ch01.py")!r}).read(), namespace)
+            empirical_risk = namespace["EMPIRICAL_RISK"].reference
+            """)
+        ),
+        "reference_from_course_lib": _submission(
+            task1_answer=_code("""
+            from course_lib.losses import mean_squared_error
+            def empirical_risk(theta, features, y):
+                return float(mean_squared_error(y, features @ theta))
+            """)
+        ),
+        "library_implementation": _submission(
+            task1_answer=_code("""
+            from sklearn.metrics import mean_squared_error
+            def empirical_risk(theta, features, y):
+                return mean_squared_error(y, features @ theta)
+            """)
+        ),
+        # a later answer cell rewrites an earlier task's outputs (01.1 answered wrongly)
+        "rewrites_earlier_outputs": _submission(
+            task1_answer="def empirical_risk(theta, features, y):\n    return 0.0\n",
+            task4_answer=_code(
+                FORGE,
+                "for case in range(6):\n    forge('01.1', case, 1.0)",
+                _solution_answers()["task4_answer"],
+            ),
+        ),
+        # malformed messages on the child's pipe
+        "malformed_messages": _with_first_cell(
+            """
+            import os
+            for line in (b'{"task": "01.1", "case": [0]}', b"[" * 200000, b"\\xff\\xfe not json",
+                         b'{"event": "output", "task": "01.2", "case": 0, "shape": [1000000000000], "data": ""}',
+                         b'{"event": "output", "task": "01.2", "case": 99, "shape": [], "data": "AAAAAAAAAAA="}',
+                         b'{"event": "evaluated", "task": "nope"}', b'{"event": "used", "name": 5}'):
+                os.write(3, line + b"\\n")
+            """
+        ),
+        "message_flood": _with_first_cell("import os\nos.write(3, b'x' * (40 * 2**20))\n"),
+        "fifo_and_links": _with_first_cell(
+            """
+            import os
+            os.mkfifo("events.jsonl")
+            os.symlink("/dev/zero", "outputs")
+            """
+        ),
+        # resources for the submission as a whole
+        "shm_memory": _with_first_cell(
+            """
+            try:
+                with open("/dev/shm/hog", "wb") as handle:
+                    for _ in range(1600):
+                        handle.write(b"x" * 2**20)
+            except OSError:
+                pass
+            """
+        ),
+        "fork_memory": _with_first_cell(
+            """
+            import os, time
+            for _ in range(3):
+                if os.fork() == 0:
+                    hog = b"x" * (700 * 2**20)
+                    time.sleep(60)
+                    os._exit(0)
+            time.sleep(3)
+            """
+        ),
+        "fork_bomb": _with_first_cell(
+            """
+            import os, time
+            started = 0
+            for _ in range(5000):
+                try:
+                    if os.fork() == 0:
+                        time.sleep(60)
+                        os._exit(0)
+                    started += 1
+                except OSError:
+                    break
+            """
+        ),
+        "disk_filling": _with_first_cell(
+            """
+            for index in range(1024):
+                try:
+                    with open(f"junk{index}", "wb") as handle:
+                        handle.write(b"x" * 2**20)
+                except OSError:
+                    break
+            """
+        ),
+        "constant_answer": _submission(
+            task1_answer="def empirical_risk(theta, features, y):\n    return 1.0\n"
+        ),
+        "starts_programs": _with_first_cell(
+            """
+            import subprocess
+            try:
+                subprocess.run(["/bin/ls", "/"])
+            except Exception:
+                pass
+            """
+        ),
+        "infinite_loop": _submission(task3_answer="while True:\n    pass\n"),
+        "fills_memory": _with_first_cell("hog = b'x' * (4 * 2**30)"),
+    }
+
+
+def _write_odd_submissions(submissions: Path) -> dict[str, str]:
+    """Broken and odd files in the submissions folder; returns ``student -> what it is``."""
+    good = nbformat.writes(_submission())
+    notebook = json.loads(good)
+    cell = next(c for c in notebook["cells"] if c.get("metadata", {}).get("nbgrader", {}).get("solution"))
+    odd = {}
+
+    def write(name: str, text: str, what: str) -> None:
+        (submissions / f"{name}.ipynb").write_text(text)
+        odd[name] = what
+
+    broken = json.loads(good)
+    for c in broken["cells"]:
+        c.pop("cell_type", None)
+    write("no_cell_type", json.dumps(broken), "cells without cell_type")
+    broken = json.loads(good)
+    for c in broken["cells"]:
+        c["metadata"]["nbgrader"] = "not a dict"
+    write("nbgrader_not_a_dict", json.dumps(broken), "metadata.nbgrader a string")
+    broken = json.loads(good)
+    for c in broken["cells"]:
+        c["source"] = 42
+    write("source_a_number", json.dumps(broken), "sources that are numbers")
+    write("json_bomb", "[" * 100_000 + "]" * 100_000, "deeply nested JSON")
+    write("not_json", "this is not a notebook", "not JSON")
+    (submissions / "a_directory.ipynb").mkdir()
+    odd["a_directory"] = "a directory"
+    os.mkfifo(submissions / "a_fifo.ipynb")
+    odd["a_fifo"] = "a FIFO"
+    (submissions / "dev_zero.ipynb").symlink_to("/dev/zero")
+    odd["dev_zero"] = "a link to /dev/zero"
+    (submissions / "links_to_solution.ipynb").symlink_to(SOLUTION)
+    odd["links_to_solution"] = "a link to the solutions"
+    with open(submissions / "huge.ipynb", "wb") as handle:
+        handle.truncate(64 * 2**20)
+    odd["huge"] = "64 MB of zeros"
+    assert cell  # the fixture notebook has answer cells
+    return odd
+
+
+ODD_NAMES = ['=HYPERLINK("x")', "+cmd", "@SUM(A1)", "-1", "a" * 240, "new\nline", "élève ü", ".hidden"]
+
+
+@pytest.fixture(scope="module")
+def hostile_class(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("hostile")
+    secret = tmp / "root-only.txt"
+    secret.write_text("TOP SECRET")
+    secret.chmod(0o600)
+    submissions = tmp / "submissions"
+    submissions.mkdir()
+    students = _hostile_students(tmp)
+    for student, notebook in students.items():
+        nbformat.write(notebook, submissions / f"{student}.ipynb")
+    odd = _write_odd_submissions(submissions)
+    for name in ODD_NAMES:
+        nbformat.write(_submission(), submissions / f"{name}.ipynb")
+    before = _snapshot(tmp, ROOT / ".venv")
+    limits = Limits(seconds=30, memory_mb=1024, disk_mb=64, processes=128)
+    results = grade_class(SOLUTION, submissions, tmp / "out", limits=limits, jobs=2)
+    with open(tmp / "out" / "grades.csv", encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    feedback = {}
+    for row in rows:
+        feedback[row["student"]] = json.loads((tmp / "out" / "feedback" / row["feedback"]).read_text())
+    grades = {feedback[row["student"]]["student"]: row for row in rows}
+    feedback = {value["student"]: value for value in feedback.values()}
+    return {"tmp": tmp, "results": results, "grades": grades, "feedback": feedback, "odd": odd,
+            "before": before, "after": _snapshot(tmp, ROOT / ".venv")}  # fmt: skip
+
+
+def _snapshot(*folders: Path) -> dict[str, str]:
+    """Digest of every regular file under ``folders`` (the output folder excluded)."""
+    digests = {}
+    for folder in folders:
+        for path in folder.rglob("*"):
+            if "out" in path.relative_to(folder).parts[:1] or not path.is_file() or path.is_symlink():
+                continue
+            if path.stat().st_size > 2**20:
+                digests[str(path)] = str(path.stat().st_size)
+            else:
+                digests[str(path)] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return digests
+
+
+def _total(hostile_class, student: str) -> float:
+    return float(hostile_class["grades"][student]["total"])
+
+
+def _task(hostile_class, student: str, task_id: str) -> dict:
+    return next(t for t in hostile_class["feedback"][student]["tasks"] if t["task_id"] == task_id)
+
+
+def _notes(hostile_class, student: str) -> str:
+    return " ".join(hostile_class["feedback"][student]["notes"])
+
+
+def _all_feedback_text(hostile_class) -> str:
+    return json.dumps(hostile_class["feedback"])
+
+
+# -- the class as a whole -------------------------------------------------------------------------------
+
+
+def test_every_student_has_a_row_and_a_feedback_file(hostile_class):
+    expected = set(_hostile_students(hostile_class["tmp"])) | set(hostile_class["odd"]) | set(ODD_NAMES)
+    assert set(hostile_class["grades"]) == expected
+    assert len(list((hostile_class["tmp"] / "out" / "feedback").iterdir())) == len(expected)
+
+
+def test_honest_students_get_full_marks(hostile_class):
+    for student in ["solution", "honest_with_comments", *ODD_NAMES]:
+        assert _total(hostile_class, student) == FULL_MARKS, hostile_class["feedback"][student]
+
+
+def test_nothing_outside_the_output_folder_changed(hostile_class):
+    assert hostile_class["after"] == hostile_class["before"]
+    assert not (hostile_class["tmp"] / "planted.txt").exists()
+    site = ROOT / ".venv" / "lib" / "python3.11" / "site-packages" / "sitecustomize.py"
+    assert not site.exists()
+
+
+def test_no_secret_from_the_host_reaches_any_output(hostile_class):
+    text = _all_feedback_text(hostile_class)
+    assert "TOP SECRET" not in text and "LEAKED" not in text and "ref: refs" not in text
+    assert "BEGIN SOLUTION" not in text
+
+
+# -- one test per attack class --------------------------------------------------------------------------
+
+
+def test_escape_attempts_are_refused_and_cost_nothing_else(hostile_class):
+    assert _total(hostile_class, "escape") == FULL_MARKS
+    assert "refused: the submission tried to use ctypes" in _notes(hostile_class, "escape")
+
+
+def test_host_files_are_not_visible(hostile_class):
+    assert _total(hostile_class, "host_read") == FULL_MARKS  # nothing was readable, so nothing raised
+
+
+@pytest.mark.parametrize(
+    "student",
+    ["reference_by_introspection", "reference_by_import", "reference_by_source", "reference_from_course_lib"],
+)
+def test_the_reference_is_unreachable(hostile_class, student):
+    assert _task(hostile_class, student, "01.1")["score"] == 0.0
+    assert _total(hostile_class, student) == FULL_MARKS - POINTS["01.1"]
+
+
+def test_library_implementations_score_zero_and_say_what_was_used(hostile_class):
+    student = "library_implementation"
+    task = _task(hostile_class, student, "01.1")
+    assert task["score"] == 0.0 and "write it yourself" in " ".join(task["messages"])
+    assert _total(hostile_class, student) == FULL_MARKS - POINTS["01.1"]
+
+
+def test_a_later_cell_cannot_rewrite_an_earlier_task(hostile_class):
+    assert _task(hostile_class, "rewrites_earlier_outputs", "01.1")["score"] == 0.0
+    assert _total(hostile_class, "rewrites_earlier_outputs") == FULL_MARKS - POINTS["01.1"]
+
+
+@pytest.mark.parametrize("student", ["malformed_messages", "fifo_and_links"])
+def test_malformed_messages_and_files_are_ignored(hostile_class, student):
+    assert _total(hostile_class, student) == FULL_MARKS, hostile_class["feedback"][student]
+
+
+def test_malformed_messages_are_counted(hostile_class):
+    assert "malformed message(s) from the submission were ignored" in _notes(
+        hostile_class, "malformed_messages"
+    )
+
+
+def test_a_message_flood_is_capped(hostile_class):
+    assert "more than 32 MB" in _notes(hostile_class, "message_flood")
+    assert _total(hostile_class, "message_flood") < FULL_MARKS
+
+
+@pytest.mark.parametrize("student", ["shm_memory", "disk_filling", "fork_bomb"])
+def test_whole_submission_limits_hold_without_stopping_it(hostile_class, student):
+    assert _total(hostile_class, student) == FULL_MARKS, hostile_class["feedback"][student]
+
+
+def test_forked_memory_is_capped_for_the_submission_as_a_whole(hostile_class):
+    probe = Cgroup.create("probe", Limits())
+    if probe is None:
+        pytest.skip("no cgroup here: memory is capped per process only")
+    probe.remove()
+    assert "reached its memory limit" in _notes(hostile_class, "fork_memory")
+
+
+def test_one_process_cannot_take_more_than_its_memory(hostile_class):
+    assert "MemoryError" in _notes(hostile_class, "fills_memory")
+    assert _total(hostile_class, "fills_memory") == FULL_MARKS - POINTS["01.1"]  # its cell never finished
+
+
+def test_starting_programs_is_refused(hostile_class):
+    assert "refused: the submission tried to start a program" in _notes(hostile_class, "starts_programs")
+    assert _total(hostile_class, "starts_programs") == FULL_MARKS
+
+
+def test_an_endless_loop_costs_its_task_and_the_later_ones(hostile_class):
+    assert "time limit" in _notes(hostile_class, "infinite_loop")
+    assert _total(hostile_class, "infinite_loop") == POINTS["01.1"] + POINTS["01.2"]
+
+
+@pytest.mark.parametrize(
+    "student",
+    ["no_cell_type", "nbgrader_not_a_dict", "source_a_number", "json_bomb", "not_json", "a_directory",
+     "a_fifo", "dev_zero", "links_to_solution", "huge"],
+)  # fmt: skip
+def test_unreadable_notebooks_get_a_zero_row_with_a_note(hostile_class, student):
+    assert _total(hostile_class, student) == 0.0
+    assert hostile_class["feedback"][student]["notes"], hostile_class["odd"][student]
+
+
+def test_hidden_checks_never_quote_a_number_from_a_hidden_value(hostile_class):
+    messages = " ".join(_task(hostile_class, "constant_answer", "01.1")["messages"])
+    assert "off by a constant factor" in messages
+    hidden = [m for m in _task(hostile_class, "constant_answer", "01.1")["messages"] if "hidden" in m]
+    assert hidden and not any("factor of" in m or "expected" in m for m in hidden)
+
+
+def test_spreadsheet_formulas_are_neutralised(hostile_class):
+    with open(hostile_class["tmp"] / "out" / "grades.csv", encoding="utf-8", newline="") as handle:
+        first_cells = [row[0] for row in csv.reader(handle)][1:]
+    assert not any(cell[:1] in "=+-@" for cell in first_cells)
+    assert '\'=HYPERLINK("x")' in first_cells and spreadsheet_safe("-1") == "'-1"
+
+
+def test_feedback_file_names_are_safe_and_unique(hostile_class):
+    names = [p.name for p in (hostile_class["tmp"] / "out" / "feedback").iterdir()]
+    assert len(names) == len(set(names))
+    assert all(len(name) <= 100 and "\n" not in name and not name.startswith(".") for name in names)
+
+
+# -- the sandbox itself, probed without the runner's audit hook -------------------------------------------
+
+
+PROBE = r"""
+import ctypes, json, os
+libc = ctypes.CDLL(None, use_errno=True)
+report = {"uid": os.getuid(), "status": open("/proc/self/status").read()}
+report["umount"] = libc.umount2(b"/grading/job", 2) == 0
+report["remount"] = libc.mount(b"none", b"/", None, 32 | 4096, None) == 0  # MS_REMOUNT | MS_BIND
+report["unshare_user"] = libc.unshare(0x10000000) == 0  # CLONE_NEWUSER
+report["visible"] = [p for p in __PATHS__ if os.path.exists(p)]
+report["repository"] = os.listdir(__ROOT__) if os.path.isdir(__ROOT__) else []
+report["kill_init"] = True
+try:
+    os.kill(1, 9)
+except OSError:
+    report["kill_init"] = False
+try:
+    open("/work/main/.venv/planted", "w")
+    report["writes_environment"] = True
+except OSError:
+    report["writes_environment"] = False
+print(json.dumps(report))
+"""
+
+
+def run_in_sandbox(code: str, tmp: Path) -> dict:
+    """Run ``code`` with this interpreter in the grader's sandbox (no runner, no audit hook)."""
+    library = stage_learner_library(tmp / "library")
+    (tmp / "job").mkdir()
+    (tmp / "work").mkdir()
+    sandbox = Sandbox.choose(Limits(), library)
+    command = sandbox.command(tmp / "job", tmp / "work", 2_100_000_042)
+    start = len(command) - 1 - command[::-1].index(sys.executable)
+    result = subprocess.run(
+        [*command[: start + 1], "-I", "-c", code], capture_output=True, text=True, timeout=60, cwd=tmp
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_the_sandboxed_child_has_no_privilege_and_sees_only_the_allow_list(tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("x")
+    paths = [str(ROOT / ".git"), str(ROOT / "README.md"), str(ROOT / "solutions"), str(ROOT / "course_grader"), "/root/.bashrc",
+             "/home", "/etc/shadow", "/etc/passwd", str(secret), "/var", "/sys/fs/cgroup"]  # fmt: skip
+    probe = PROBE.replace("__PATHS__", repr(paths)).replace("__ROOT__", repr(str(ROOT)))
+    report = run_in_sandbox(probe, tmp_path)
+    status = dict(line.split(":\t", 1) for line in report["status"].splitlines() if ":\t" in line)
+    assert report["uid"] != 0
+    assert (
+        int(status["CapEff"], 16) == 0 and int(status["CapPrm"], 16) == 0 and int(status["CapBnd"], 16) == 0
+    )
+    assert status["NoNewPrivs"].strip() == "1"
+    assert not report["umount"] and not report["remount"] and not report["kill_init"]
+    assert not report["writes_environment"]
+    assert report["visible"] == []
+    # The repository shows at most the virtual environment that holds the interpreter.
+    assert set(report["repository"]) <= {".venv"}
+    if not is_root():  # as a normal user the sandbox forbids nested user namespaces
+        assert not report["unshare_user"]
+
+
+def test_without_bubblewrap_root_is_refused_unless_asked(tmp_path, monkeypatch):
+    import course_grader.sandbox as sandbox
+
+    if not is_root():
+        pytest.skip("the refusal applies to root")
+    monkeypatch.setattr(sandbox, "bubblewrap", lambda: None)
+    with pytest.raises(RuntimeError, match="--no-sandbox-as-root"):
+        Sandbox.choose(Limits(), tmp_path)
+    try:
+        chosen = Sandbox.choose(Limits(), tmp_path, allow_unsandboxed_root=True)
+    except RuntimeError as error:  # Python lives where no unprivileged user can read it
+        assert "unprivileged" in str(error)
+    else:
+        assert chosen.mode == "none"
