@@ -168,10 +168,10 @@ def _hostile_students(tmp: Path) -> dict[str, nbformat.NotebookNode]:
         "malformed_messages": _with_first_cell(
             """
             import os
-            for line in (b'{"task": "01.1", "case": [0]}', b"[" * 200000, b"\\xff\\xfe not json",
-                         b'{"event": "output", "task": "01.2", "case": 0, "shape": [1000000000000], "data": ""}',
-                         b'{"event": "output", "task": "01.2", "case": 99, "shape": [], "data": "AAAAAAAAAAA="}',
-                         b'{"event": "evaluated", "task": "nope"}', b'{"event": "used", "name": 5}'):
+            huge = b'{"event": "output", "task": "01.2", "case": 0, "shape": [1000000000000], "data": ""}'
+            bad_case = b'{"event": "output", "task": "01.2", "case": 99, "shape": [], "data": "AAAAAAAAAAA="}'
+            odd = (b'{"event": "evaluated", "task": "nope"}', b'{"event": "used", "name": 5}')
+            for line in (b'{"task": "01.1", "case": [0]}', b"[" * 200000, b"\\xff\\xfe", huge, bad_case, *odd):
                 os.write(3, line + b"\\n")
             """
         ),
@@ -525,8 +525,9 @@ def run_in_sandbox(code: str, tmp: Path) -> dict:
 def test_the_sandboxed_child_has_no_privilege_and_sees_only_the_allow_list(tmp_path):
     secret = tmp_path / "secret.txt"
     secret.write_text("x")
-    paths = [str(ROOT / ".git"), str(ROOT / "README.md"), str(ROOT / "solutions"), str(ROOT / "course_grader"), "/root/.bashrc",
-             "/home", "/etc/shadow", "/etc/passwd", str(secret), "/var", "/sys/fs/cgroup"]  # fmt: skip
+    repository = [ROOT / ".git", ROOT / "README.md", ROOT / "solutions", ROOT / "course_grader"]
+    paths = [*map(str, repository), "/root/.bashrc", "/home", "/etc/shadow", "/etc/passwd", str(secret),
+             "/var", "/sys/fs/cgroup"]  # fmt: skip
     probe = PROBE.replace("__PATHS__", repr(paths)).replace("__ROOT__", repr(str(ROOT)))
     report = run_in_sandbox(probe, tmp_path)
     status = dict(line.split(":\t", 1) for line in report["status"].splitlines() if ":\t" in line)

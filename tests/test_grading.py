@@ -1,7 +1,9 @@
-"""The grading system: self-checks, generated exercises, and the instructor grader.
+"""The instructor grader on chapter 02: realistic mistakes, Keras answers, and the classic hostile runs.
 
-One class of realistic and hostile submissions of chapter 02 is graded once
-(session fixture); each test then checks one student's score and feedback.
+One class of chapter 02 submissions is graded once (session fixture); each
+test then checks one student's score and feedback.  The attacks on the
+sandbox and on the grader itself are in ``test_grader_attacks.py``; the
+learner's self-check is in ``test_self_check.py``.
 """
 
 from __future__ import annotations
@@ -10,16 +12,13 @@ import csv
 import hashlib
 import json
 import textwrap
-import time
 from pathlib import Path
 
 import nbformat
-import numpy as np
 import pytest
 
-from course_lib.grading import assert_task, check
-from course_lib.grading.generate import generate
-from course_lib.grading.grader import Limits, bubblewrap, grade_class
+from course_grader.grader import grade_class
+from course_grader.sandbox import Limits, bubblewrap
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTION = ROOT / "solutions" / "02_regression.ipynb"
@@ -163,14 +162,11 @@ def graded_class(tmp_path_factory):
         path.parent.mkdir(parents=True, exist_ok=True)
         nbformat.write(notebook, path)
     before = {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in submissions.rglob("*.ipynb")}
-    start = time.perf_counter()
     results = grade_class(SOLUTION, submissions, tmp / "out", limits=Limits(seconds=45), jobs=2)
-    elapsed = time.perf_counter() - start
     feedback = {path.stem: json.loads(path.read_text()) for path in (tmp / "out" / "feedback").glob("*.json")}
     with open(tmp / "out" / "grades.csv") as handle:
         grades = {row["student"]: row for row in csv.DictReader(handle)}
-    return {"tmp": tmp, "results": results, "feedback": feedback, "grades": grades, "before": before,
-            "elapsed": elapsed}  # fmt: skip
+    return {"tmp": tmp, "results": results, "feedback": feedback, "grades": grades, "before": before}
 
 
 needs_sandbox = pytest.mark.skipif(bubblewrap() is None, reason="bubblewrap is not installed")
@@ -195,7 +191,7 @@ def test_sandboxed_submissions_get_their_expected_score(graded_class, student):
 
 def test_grades_csv_has_one_column_per_task_then_total_and_max(graded_class):
     row = graded_class["grades"]["solution"]
-    assert list(row) == ["student", "02.1", "02.2", "02.3", "02.4", "total", "max"]
+    assert list(row) == ["student", "02.1", "02.2", "02.3", "02.4", "total", "max", "feedback"]
     assert float(row["max"]) == 10.0
 
 
@@ -243,46 +239,9 @@ def test_nothing_outside_the_output_folder_changes(graded_class):
     assert after == graded_class["before"]  # submissions are never modified
 
 
-def test_submissions_are_graded_in_parallel(graded_class):
-    one_by_one = sum(result.seconds for result in graded_class["results"])
-    assert graded_class["elapsed"] < 0.8 * one_by_one
-
-
-def test_exercises_are_up_to_date_with_the_solutions(tmp_path):
-    stale = generate(ROOT / "solutions", ROOT / "exercises", check=True)
-    assert stale == [], f"run `course-exercises` to regenerate {stale}"
-
-
-def test_exercises_have_no_solutions_or_hidden_tests():
-    for path in (ROOT / "exercises").glob("*.ipynb"):
-        text = path.read_text()
-        assert "BEGIN SOLUTION" not in text and "HIDDEN TESTS" not in text and "hidden=True" not in text
-        assert "raise NotImplementedError()" in text
-
-
-def test_self_check_reports_public_checks_only(capsys):
-    check("02.1", lambda y_true, y_pred, delta=1.0: -np.ones(len(y_pred)))
-    printed = capsys.readouterr().out
-    assert "public checks passed: 0 of 3; your grade may include hidden checks." in printed
-
-
-def test_assert_task_raises_with_the_mistake():
-    wrong = lambda y_true, y_pred, delta=1.0: np.zeros(np.shape(y_pred))  # noqa: E731
-    with pytest.raises(AssertionError, match="one number per element"):
-        assert_task("02.1", wrong)
-
-
-def test_every_chapter_from_01_has_solution_and_exercise_notebooks():
-    chapters = [p.name for p in sorted((ROOT / "notebooks").glob("*.ipynb")) if not p.name.startswith("00_")]
-    assert chapters, "no chapter notebooks found"
-    for name in chapters:
-        assert (ROOT / "solutions" / name).exists(), f"solutions/{name} is missing"
-        assert (ROOT / "exercises" / name).exists(), f"exercises/{name} is missing"
-
-
 def test_every_graded_cell_names_a_registered_task():
-    from course_lib.grading.grader import load_assignment
-    from course_lib.grading.tasks import TASKS
+    from course_grader.grader import load_assignment
+    from course_grader.tasks import TASKS
 
     for path in sorted((ROOT / "solutions").glob("*.ipynb")):
         assignment = load_assignment(path)
@@ -294,14 +253,17 @@ def test_every_graded_cell_names_a_registered_task():
 
 
 def test_without_a_sandbox_the_limits_still_hold(tmp_path, monkeypatch):
-    import course_lib.grading.grader as grader
+    import course_grader.sandbox as sandbox
 
-    monkeypatch.setattr(grader, "bubblewrap", lambda: None)
+    monkeypatch.setattr(sandbox, "bubblewrap", lambda: None)
+    if sandbox.is_root() and not sandbox._runs_unprivileged():
+        pytest.skip("as root without bubblewrap this Python cannot run as an unprivileged user (see attacks)")
     submissions = tmp_path / "submissions"
     submissions.mkdir()
     nbformat.write(nbformat.read(SOLUTION, as_version=4), submissions / "solution.ipynb")
     nbformat.write(_submission({"task3_answer": "while True:\n    pass\n"}), submissions / "loop.ipynb")
-    grade_class(SOLUTION, submissions, tmp_path / "out", limits=Limits(seconds=45), jobs=2)
+    grade_class(SOLUTION, submissions, tmp_path / "out", limits=Limits(seconds=45), jobs=2,
+                allow_unsandboxed_root=True)  # fmt: skip
     with open(tmp_path / "out" / "grades.csv") as handle:
         totals = {row["student"]: float(row["total"]) for row in csv.DictReader(handle)}
     assert totals == {"solution": 10.0, "loop": 6.0}
