@@ -171,7 +171,7 @@ def _hostile_students(tmp: Path) -> dict[str, nbformat.NotebookNode]:
             huge = b'{"event": "output", "task": "01.2", "case": 0, "shape": [1000000000000], "data": ""}'
             bad_case = b'{"event": "output", "task": "01.2", "case": 99, "shape": [], "data": "AAAAAAAAAAA="}'
             odd = (b'{"event": "evaluated", "task": "nope"}', b'{"event": "used", "name": 5}')
-            for line in (b'{"task": "01.1", "case": [0]}', b"[" * 200000, b"\\xff\\xfe", huge, bad_case, *odd):
+            for line in (b'{"task": "01.1", "case": [0]}', b"[" * 99999, b"\\xff\\xfe", huge, bad_case, *odd):
                 os.write(3, line + b"\\n")
             """
         ),
