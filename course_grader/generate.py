@@ -1,7 +1,11 @@
-"""``course-exercises``: generate ``exercises/`` from ``solutions/`` with nbgrader's own preprocessors.
+"""``course-exercises``: generate ``exercises/`` and the stored public checks from the instructor's sources.
 
-    course-exercises                # regenerate every exercise notebook
-    course-exercises --check        # exit 1 if any exercise is out of date
+    course-exercises                # regenerate every exercise notebook and public-check file
+    course-exercises --check        # exit 1 if any of them is out of date
+
+The stored public checks (``course_lib/grading/public/chNN.json``, what the
+learner's ``check(...)`` compares with) are written from the tasks by
+:mod:`course_grader.public_checks`.
 
 The pipeline is the student-version part of nbgrader's ``generate_assignment``
 (without its database): lock the instructions and tests, replace each
@@ -75,9 +79,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--solutions", type=Path, default=ROOT / "solutions")
     parser.add_argument("--exercises", type=Path, default=ROOT / "exercises")
-    parser.add_argument("--check", action="store_true", help="only report exercises that are out of date")
+    parser.add_argument("--check", action="store_true", help="only report files that are out of date")
     args = parser.parse_args(argv)
+    from course_grader import public_checks
+
     stale = generate(args.solutions, args.exercises, check=args.check)
+    stale += public_checks.write(check=args.check)
     for path in stale:
         print(f"{'out of date' if args.check else 'wrote'}: {path}")
     return 1 if (args.check and stale) else 0

@@ -4,12 +4,25 @@
 defaults, reductions and ``sample_weight`` behaviour) and ``course_lib.gradients``
 holds the hand-derived gradient of every loss.  Neither imports TensorFlow;
 only :mod:`course_lib.check` talks to Keras.
+
+Both are imported on first use (``course_lib.losses`` works as before), so
+that ``course_lib.grading``, the learner's self-check, loads without them.
 """
 
-from course_lib import gradients, losses
+from __future__ import annotations
+
+from importlib import import_module
+from types import ModuleType
 
 __all__ = ["gradients", "losses"]
 __version__ = "0.1.0"
 
 #: The machine epsilon Keras uses for clipping (``keras.config.epsilon()``).
 EPSILON = 1e-7
+
+
+def __getattr__(name: str) -> ModuleType:
+    """Import ``course_lib.losses`` and ``course_lib.gradients`` when first used."""
+    if name in __all__:
+        return import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,7 +1,9 @@
 """The registry of graded tasks, one module per chapter (``chNN.py``).
 
 ``TASKS["02.1"]`` is the first task of chapter 02.  Each chapter module
-defines a tuple ``TASKS`` of :class:`~course_lib.grading.model.Task`.
+defines a tuple ``TASKS`` of :class:`~course_grader.model.Task`; the data
+that its value tasks ask about comes from the learner's
+``course_lib.grading.tasks.chNN.task_data``.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import pkgutil
 import re
 from importlib import import_module
 
-from course_lib.grading.model import Task
+from course_grader.model import Task
 
 #: Every ``chNN`` module in this package, found on disk (no list to keep in sync).
 CHAPTERS = tuple(

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from course_grader.model import AUTODIFF, COURSE_LIBRARY, Mistake, Task, library_function
 from course_lib import gradients, losses
-from course_lib.grading.model import Case, Mistake, Task
+from course_lib.grading.model import Case
+from course_lib.grading.tasks.ch03 import task_data
 
 EPSILON = 1e-7  # Keras' backend epsilon
 GAMMA = 2.0  # the focusing power of task 03.4
@@ -18,15 +20,6 @@ GAMMA = 2.0  # the focusing power of task 03.4
 # --------------------------------------------------------------------------------------
 # Data
 # --------------------------------------------------------------------------------------
-
-
-def task_data() -> tuple[np.ndarray, np.ndarray]:
-    """Labels and logits, shape ``(60, 1)``, for task 03.4: 54 negatives, mostly easy, and 6 positives."""
-    rng = np.random.default_rng(5)
-    labels = np.concatenate([np.zeros(54), np.ones(6)])[:, None]
-    logits = np.round(np.concatenate([rng.normal(-2.5, 1.2, 54), rng.normal(0.0, 1.5, 6)]), 2)[:, None]
-    order = rng.permutation(len(labels))
-    return labels[order], logits[order]
 
 
 def _labels(rng: np.random.Generator, shape: tuple[int, ...], soft: bool = False) -> np.ndarray:
@@ -104,11 +97,10 @@ BCE = Task(
     answer="my_binary_crossentropy",
     reference=lambda y_true, y_pred: losses.binary_crossentropy(y_true, y_pred),
     forbidden=(
-        r"course_lib",
-        r"\bbinary_crossentropy\s*\(",
-        r"\bBinaryCrossentropy\b",
-        r"\bbinary_cross_entropy",
-        r"\blog_loss\b",
+        *COURSE_LIBRARY,
+        library_function(
+            r"binary_crossentropy", r"BinaryCrossentropy", r"binary_cross_entropy\w*", r"log_loss"
+        ),
     ),
     public=_probability_cases(30, [(4, 3)])
     + (_exact_zero_one_case(31, (4, 2)), _near_zero_one_case(32, (3, 4))),
@@ -227,11 +219,14 @@ BCE_FROM_LOGITS = Task(
     rtol=1e-4,
     atol=1e-5,
     forbidden=(
-        r"course_lib",
-        r"\bbinary_crossentropy\s*\(",
-        r"\bBinaryCrossentropy\b",
-        r"sigmoid_cross_entropy",
-        r"\bbinary_focal",
+        *COURSE_LIBRARY,
+        library_function(
+            r"binary_crossentropy",
+            r"BinaryCrossentropy",
+            r"sigmoid_cross_entropy\w*",
+            r"binary_focal_crossentropy",
+            r"BinaryFocalCrossentropy",
+        ),
     ),
     mistakes=(
         Mistake(
@@ -316,7 +311,10 @@ BCE_GRADIENT = Task(
     title="gradient of binary cross-entropy with respect to the logits",
     answer="my_bce_gradient",
     reference=lambda y_true, logits: gradients.binary_crossentropy(y_true, logits, from_logits=True),
-    forbidden=(r"course_lib", r"GradientTape", r"\.gradient\(", r"\bgrad\s*\("),
+    forbidden=(
+        *COURSE_LIBRARY,
+        *AUTODIFF,
+    ),
     public=_gradient_cases(50, [(4, 3), (5, 2)], 2.0, "labels (some soft) and logits")
     + (_extreme_gradient_case(51, (3, 2)),),
     hidden=_gradient_cases(52, [(6, 1), (2, 5)], 3.0, "labels (some soft) and logits")

@@ -10,20 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from course_grader.model import AUTODIFF, COURSE_LIBRARY, Mistake, Task, library_function
 from course_lib import gradients, losses
-from course_lib.grading.model import Case, Mistake, Task
-
-
-def task_data() -> tuple[np.ndarray, np.ndarray]:
-    """The masks and soft predictions task 06.3 asks about: ``(y_true, y_pred)``, shape (4, 6, 6, 1)."""
-    rng = np.random.default_rng(6)
-    y_true = np.zeros((4, 6, 6, 1))
-    for image, (row, col, size) in enumerate([(1, 1, 3), (2, 2, 2), (0, 3, 3), (3, 1, 2)]):
-        y_true[image, row : row + size, col : col + size] = 1.0
-    # a model that misses part of the foreground more often than it raises false alarms
-    y_pred = np.clip(0.75 * y_true + rng.uniform(0.0, 0.3, size=y_true.shape) - 0.1, 0.0, 1.0)
-    y_pred[y_true == 1] *= rng.uniform(0.3, 1.0, size=int(y_true.sum()))
-    return y_true, y_pred
+from course_lib.grading.model import Case
+from course_lib.grading.tasks.ch06 import task_data
 
 
 def _image_axes(y: np.ndarray) -> tuple[int, ...]:
@@ -76,12 +66,10 @@ DICE = Task(
     answer="my_dice",
     reference=lambda y_true, y_pred: losses.dice(*_f64(y_true, y_pred), axis=_image_axes(y_pred)),
     forbidden=(
-        r"\bdice\s*\(",
-        r"\bDice\b",
-        r"\btversky\s*\(",
-        r"\bTversky\b",
-        r"course_lib",
+        *COURSE_LIBRARY,
+        library_function(r"dice", r"Dice"),
     ),
+    forbidden_in_answer=(library_function(r"tversky", r"Tversky"),),
     public=_mask_cases(0, [(3, 4, 4, 1), (2, 5, 5, 1), (4, 6)], empty_first=True),
     hidden=_mask_cases(1, [(5, 3, 3, 1), (2, 6, 6, 2), (3, 10)], empty_first=True),
     mistakes=(
@@ -134,7 +122,10 @@ DICE_GRADIENT = Task(
     title="gradient of the per-image Dice loss",
     answer="my_dice_gradient",
     reference=lambda y_true, y_pred: gradients.dice(*_f64(y_true, y_pred), axis=_image_axes(y_pred)),
-    forbidden=(r"course_lib", r"GradientTape", r"\.gradient\("),
+    forbidden=(
+        *COURSE_LIBRARY,
+        *AUTODIFF,
+    ),
     public=_mask_cases(2, [(3, 4, 4, 1), (4, 6)]),
     hidden=_mask_cases(3, [(2, 5, 5, 1), (5, 3, 3, 2)], empty_first=True),
     mistakes=(
@@ -254,10 +245,10 @@ KERAS_BCE_DICE = Task(
     rtol=1e-4,
     atol=1e-5,
     forbidden=(
-        r"course_lib",
-        r"\bBCEDice\b",
-        r"\bbce_dice\s*\(",
-        r"losses\.(dice|Dice|binary_crossentropy|BinaryCrossentropy)\b",
+        *COURSE_LIBRARY,
+        library_function(
+            r"BCEDice", r"bce_dice", r"dice", r"Dice", r"binary_crossentropy", r"BinaryCrossentropy"
+        ),
     ),
     mistakes=(
         Mistake(

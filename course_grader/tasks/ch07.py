@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from course_grader.model import AUTODIFF, COURSE_LIBRARY, Mistake, Task, library_function
 from course_lib import gradients, losses
-from course_lib.grading.model import Case, Mistake, Task
+from course_lib.grading.model import Case
 
 # --------------------------------------------------------------------------------------
 # Inputs
@@ -90,7 +91,10 @@ CONTRASTIVE = Task(
     title="contrastive loss",
     answer="my_contrastive",
     reference=lambda y_true, y_pred, margin=1.0: losses.contrastive(y_true, y_pred, margin=margin),
-    forbidden=(r"course_lib", r"\bcontrastive\s*\(", r"\bContrastive\b"),
+    forbidden=(
+        *COURSE_LIBRARY,
+        library_function(r"contrastive\w*", r"Contrastive\w*"),
+    ),
     public=_pair_cases(0, [(6, 3), (8, 2)], [1.0, 0.5]),
     hidden=_pair_cases(1, [(10, 4), (5, 1), (7, 6)], [2.0, 1.0, 0.3]),
     mistakes=(
@@ -155,7 +159,10 @@ CONTRASTIVE_GRADIENT = Task(
     title="gradient of the contrastive loss",
     answer="my_contrastive_gradient",
     reference=lambda y_true, y_pred, margin=1.0: gradients.contrastive(y_true, y_pred, margin=margin),
-    forbidden=(r"course_lib", r"GradientTape", r"\.gradient\("),
+    forbidden=(
+        *COURSE_LIBRARY,
+        *AUTODIFF,
+    ),
     public=_pair_cases(2, [(6, 3), (8, 2)], [1.0, 0.5]),
     hidden=_pair_cases(3, [(9, 4), (5, 1)], [1.5, 0.3]),
     mistakes=(
@@ -229,7 +236,10 @@ BATCH_HARD = Task(
     reference=lambda labels, embeddings, margin=0.2: losses.triplet(
         labels, embeddings, margin=margin, mining="hard"
     ),
-    forbidden=(r"course_lib", r"\btriplet\s*\(", r"\bTriplet\b"),
+    forbidden=(
+        *COURSE_LIBRARY,
+        library_function(r"triplet\w*", r"Triplet\w*"),
+    ),
     public=_batch_cases(4, [(8, 2, 3), (12, 3, 4)], [0.2, 1.0]),
     hidden=_batch_cases(5, [(10, 4, 2), (16, 2, 5), (6, 3, 2)], [0.5, 0.2, 2.0]),
     mistakes=(
@@ -290,7 +300,10 @@ KERAS_BATCH_ALL = Task(
     answer="keras_batch_all",
     reference=lambda labels, embeddings, margin=0.2: losses.triplet(labels, _f64(embeddings), margin=margin),
     backend="keras",
-    forbidden=(r"course_lib", r"\btriplet\s*\(", r"\bTriplet\b"),
+    forbidden=(
+        *COURSE_LIBRARY,
+        library_function(r"triplet\w*", r"Triplet\w*"),
+    ),
     public=_batch_cases(6, [(8, 2, 3), (12, 3, 4)], [0.2, 1.0], dtype="float32"),
     hidden=_batch_cases(7, [(10, 4, 2), (16, 2, 5)], [0.5, 0.2], dtype="float32"),
     rtol=1e-4,

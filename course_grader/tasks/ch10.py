@@ -9,15 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from course_lib.grading.model import Case, Mistake, Task
-
-
-def task_data() -> tuple[np.ndarray, np.ndarray, float, int]:
-    """Task 10.3's data: per-sample cross-entropies, hidden ReLU activations, factor, batch size."""
-    rng = np.random.default_rng(10)
-    cross_entropy = rng.gamma(2.0, 0.3, size=50)
-    activations = np.maximum(rng.normal(0.2, 1.0, size=(50, 6)), 0.0)
-    return cross_entropy, activations, 0.01, 16
+from course_grader.model import AUTODIFF, COURSE_LIBRARY, Mistake, Task
+from course_lib.grading.model import Case
+from course_lib.grading.tasks.ch10 import task_data
 
 
 def _as_float(values) -> np.ndarray:
@@ -56,7 +50,10 @@ L1_PENALTY = Task(
     title="the L1 penalty of the article's L1PenaltyLayer",
     answer="l1_penalty",
     reference=_l1,
-    forbidden=(r"course_lib", r"regularizers", r"\bL1\s*\("),
+    forbidden=(
+        *COURSE_LIBRARY,
+        r"^keras\.src\.regularizers\b",
+    ),
     public=_activation_cases(0, [(8, 4), (5, 3), (6, 2, 3)], [0.01, 0.1, 0.5]),
     hidden=_activation_cases(1, [(12, 8), (4, 7), (3, 3, 2)], [0.003, 1.0, 0.05]),
     mistakes=(
@@ -93,7 +90,11 @@ L1_GRADIENT = Task(
     title="gradient of the L1 penalty",
     answer="l1_penalty_gradient",
     reference=lambda a, factor=0.01: factor * np.sign(_as_float(a)),
-    forbidden=(r"course_lib", r"GradientTape", r"\.gradient\(", r"regularizers"),
+    forbidden=(
+        *COURSE_LIBRARY,
+        *AUTODIFF,
+        r"^keras\.src\.regularizers\b",
+    ),
     public=_activation_cases(2, [(8, 4), (5, 3)], [0.01, 0.2]),
     hidden=_activation_cases(3, [(10, 6), (4, 2, 3), (7, 5)], [0.5, 0.03, 1.0]),
     mistakes=(
@@ -217,7 +218,10 @@ KERAS_PER_SAMPLE_L1 = Task(
     hidden=_keras_cases(5, [(3, 5), (17, 2), (6, 2, 2)], [0.5, 0.02, 0.3]),
     rtol=1e-4,
     atol=1e-6,
-    forbidden=(r"course_lib", r"regularizers", r"\bL1\s*\("),
+    forbidden=(
+        *COURSE_LIBRARY,
+        r"^keras\.src\.regularizers\b",
+    ),
     mistakes=(
         Mistake(
             "that is the article's batch SUM (2); to match activity_regularizer (5) divide by the batch size",

@@ -9,22 +9,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from course_lib.grading.model import Case, Mistake, Task
+from course_grader.model import COURSE_LIBRARY, Mistake, Task, library_function
+from course_lib.grading.model import Case
+from course_lib.grading.tasks.ch11 import task_data
 from course_lib.losses._reduction import reduce_weighted_values
 
 REDUCTIONS = ("sum", "sum_over_batch_size", "mean_with_sample_weight")
 
 #: The padding value of task 11.4: targets are in [0, 1], so -1 cannot be a real target.
 PAD = -1.0
-
-
-def task_data() -> tuple[np.ndarray, np.ndarray, int]:
-    """Per-sample losses, sample weights and the batch size of task 11.3 (11 samples)."""
-    rng = np.random.default_rng(11)
-    losses = rng.gamma(2.0, 0.5, size=11).round(3)
-    weights = rng.choice([0.0, 0.5, 1.0, 2.0], size=11)
-    weights[[1, 6]] = 0.0
-    return losses, weights, 4
 
 
 def _safe_divide(numerator: float, denominator: float) -> float:
@@ -79,7 +72,11 @@ REDUCE = Task(
     title="the three reductions",
     answer="my_reduce",
     reference=_reduce_reference,
-    forbidden=(r"course_lib", r"reduce_weighted_values", r"keras"),
+    forbidden=(
+        *COURSE_LIBRARY,
+        library_function(r"reduce_weighted_values", r"reduce_values", r"apply_mask"),
+    ),
+    forbidden_in_answer=(r"^(import )?keras\b",),
     public=_reduce_cases(0, [5, 6, 4], [1, 2, 1]) + (_ALL_ZERO,),
     hidden=_reduce_cases(1, [8, 3, 7], [3, 1, 2])
     + (
@@ -149,7 +146,11 @@ MASKED = Task(
     title="the default reduction with a mask",
     answer="masked_loss",
     reference=_masked_reference,
-    forbidden=(r"course_lib", r"reduce_weighted_values", r"apply_mask", r"keras"),
+    forbidden=(
+        *COURSE_LIBRARY,
+        library_function(r"reduce_weighted_values", r"reduce_values", r"apply_mask"),
+    ),
+    forbidden_in_answer=(r"^(import )?keras\b",),
     public=_masked_cases(2, [(3, 4, "per sequence"), (4, 5, "per step")]),
     hidden=_masked_cases(3, [(5, 3, "per step"), (2, 6, "per sequence"), (6, 2, "per step")]),
     rtol=1e-9,
@@ -302,7 +303,10 @@ KERAS_MASKED_MSE = Task(
     + _padded_cases(7, [(4, 5)], "padded sequences, last one all padding", empty_row=True),
     rtol=1e-4,
     atol=1e-5,
-    forbidden=(r"course_lib", r"keras\.losses", r"\bmean_squared_error\b"),
+    forbidden=(
+        *COURSE_LIBRARY,
+        library_function(r"mean_squared_error", r"MeanSquaredError"),
+    ),
     mistakes=(
         Mistake(
             "you divided by T, the number of ALL steps; the masked mean divides by the number of VALID "

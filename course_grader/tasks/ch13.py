@@ -12,22 +12,16 @@ from __future__ import annotations
 
 import numpy as np
 
+from course_grader.model import COURSE_LIBRARY, Mistake, Task, library_function
 from course_lib import losses
-from course_lib.grading.model import Case, Mistake, Task
+from course_lib.grading.model import Case
+from course_lib.grading.tasks.ch13 import task_data
 
 #: Keras' fuzz factor, ``keras.config.epsilon()``.
 EPSILON = 1e-7
 
-#: Calling the library, TensorFlow ops or the Keras 2 backend defeats the point of a port.
-_NO_SHORTCUTS = (r"course_lib", r"\btf\.", r"tensorflow", r"keras\.backend", r"\bK\.")
-
-
-def task_data() -> tuple[np.ndarray, np.ndarray]:
-    """The 1-D labels and logits of task 13.4 (also shown in the exercise)."""
-    rng = np.random.default_rng(13)
-    labels = (rng.random(8) < 0.5).astype(np.float64)
-    logits = rng.normal(scale=3.0, size=8)
-    return labels, logits
+#: Keras 2 and tf-addons, the APIs the old code used (keras.ops is the port).
+_LEGACY_KERAS = (r"^(import )?(tf_keras|tensorflow_addons)\b",)
 
 
 # --------------------------------------------------------------------------------------
@@ -73,7 +67,11 @@ TRIPLET = Task(
     hidden=_triplet_cases(1, [("8-D embeddings", 7, 8, 0.3, 0.2), ("3-D, wide margin", 9, 3, 0.5, 1.0)]),
     rtol=1e-4,
     atol=1e-5,
-    forbidden=(*_NO_SHORTCUTS, r"\btriplet"),
+    forbidden=(
+        *COURSE_LIBRARY,
+        *_LEGACY_KERAS,
+        library_function(r"triplet\w*", r"Triplet\w*"),
+    ),
     mistakes=(
         Mistake(
             "you used Euclidean distances ||a - p||; the article's (and FaceNet's) triplet loss compares "
@@ -157,7 +155,11 @@ FBETA = Task(
     hidden=_fbeta_cases(3, [("15 samples, precision weighted", 15, 0.5), ("30 samples", 30, 3.0)]),
     rtol=1e-4,
     atol=1e-6,
-    forbidden=(*_NO_SHORTCUTS, r"FBeta", r"F1Score"),
+    forbidden=(
+        *COURSE_LIBRARY,
+        *_LEGACY_KERAS,
+        library_function(r"FBetaScore", r"F1Score", r"fbeta\w*", r"f1_score"),
+    ),
     mistakes=(
         Mistake(
             "you returned the F-beta score itself; a loss must go DOWN as the model improves, so return "
@@ -236,7 +238,11 @@ WEIGHTED_BCE = Task(
     ),
     rtol=1e-4,
     atol=1e-5,
-    forbidden=(*_NO_SHORTCUTS, r"binary_crossentropy", r"BinaryCrossentropy"),
+    forbidden=(
+        *COURSE_LIBRARY,
+        *_LEGACY_KERAS,
+    ),
+    forbidden_in_answer=(library_function(r"binary_crossentropy", r"BinaryCrossentropy"),),
     mistakes=(
         Mistake(
             "pos_weight multiplies the wrong term: it weights the POSITIVE term y * log(p), "

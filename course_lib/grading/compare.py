@@ -1,18 +1,19 @@
-"""Judge a learner's output against the reference and explain what went wrong.
+"""Judge a learner's output against an expected array and explain what went wrong.
 
-Everything here works on plain NumPy arrays, so the same code serves the
-learner's self-check (in the notebook) and the instructor's grader (in its
-own process, after the learner's code has run elsewhere).
+Everything here works on plain NumPy arrays and knows nothing of tasks: the
+learner's self-check feeds it the stored public data
+(:mod:`course_lib.grading.public`), the instructor's grader feeds it the
+reference and mistake outputs it computes (:mod:`course_grader.judging`).
+The grader applies a task's ``forbidden`` patterns itself.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-
-from course_lib.grading.model import Case, Task
 
 #: Extra advice when a case with this word in its label fails.
 LABEL_HINTS = {
@@ -30,29 +31,29 @@ class CaseVerdict:
     message: str = ""
 
 
-def expected_output(task: Task, case: Case) -> np.ndarray:
-    """The reference answer for ``case`` (a value task ignores the case)."""
-    if task.kind == "value":
-        return np.asarray(task.reference, dtype=np.float64)
-    return np.asarray(task.reference(*case.args, **case.kwargs), dtype=np.float64)
+@dataclass(frozen=True)
+class Tolerance:
+    """How close an output must be to count as equal: :func:`numpy.allclose`'s ``rtol`` and ``atol``."""
+
+    rtol: float
+    atol: float
+
+    def close(self, a: np.ndarray, b: np.ndarray) -> bool:
+        """Same shape and equal within the tolerance (NaN never equals NaN)."""
+        return a.shape == b.shape and bool(np.allclose(a, b, rtol=self.rtol, atol=self.atol, equal_nan=False))
 
 
 def as_number_array(output: Any) -> np.ndarray | None:
     """``output`` as a float64 array, or ``None`` if it is not numbers."""
     try:
-        array = np.asarray(output, dtype=np.float64)
+        return np.asarray(output, dtype=np.float64)
     except (TypeError, ValueError):
         return None
-    return array
 
 
-def _close(a: np.ndarray, b: np.ndarray, task: Task) -> bool:
-    return a.shape == b.shape and bool(np.allclose(a, b, rtol=task.rtol, atol=task.atol, equal_nan=False))
-
-
-def _shape_message(got: tuple[int, ...], expected: tuple[int, ...], case: Case) -> str:
-    y_pred_shape = np.shape(case.args[1]) if len(case.args) > 1 else None
-    if y_pred_shape is not None and got == tuple(y_pred_shape) and len(expected) < len(got):
+def _shape_message(got: tuple[int, ...], expected: tuple[int, ...], args: Sequence[Any]) -> str:
+    y_pred_shape = tuple(np.shape(args[1])) if len(args) > 1 else None
+    if y_pred_shape is not None and got == y_pred_shape and len(expected) < len(got):
         return (
             f"wrong shape: you returned one number per element {got}; "
             f"reduce over the last axis to get one value per sample {expected}"
@@ -62,7 +63,7 @@ def _shape_message(got: tuple[int, ...], expected: tuple[int, ...], case: Case) 
             f"wrong shape: you returned a single number; return one value per sample, shape {expected} "
             "(did you also average over the batch?)"
         )
-    if y_pred_shape is not None and len(y_pred_shape) >= 2 and got == tuple(y_pred_shape[1:]):
+    if y_pred_shape is not None and len(y_pred_shape) >= 2 and got == y_pred_shape[1:]:
         return f"wrong axis: you reduced over the batch axis (axis=0); reduce the last axis to get {expected}"
     return f"wrong shape: expected {expected}, got {got}"
 
@@ -71,50 +72,114 @@ def _hint(label: str) -> str:
     return next((hint for key, hint in LABEL_HINTS.items() if key in label), "")
 
 
-def judge(task: Task, case: Case, output: Any, *, reveal: bool) -> CaseVerdict:
-    """Compare ``output`` with the reference for ``case`` and explain any difference.
+def _non_finite_message(label: str) -> str:
+    return "returned NaN or inf where the loss is finite: " + (
+        _hint(label) or "look for a log of 0, a division by 0 or an overflowing exp"
+    )
 
-    ``reveal`` allows quoting an expected number (public cases only); a
-    hidden case's values are never put into a message.
+
+def _known_mistake(got: np.ndarray, mistakes: Iterable[tuple[str, Any]], tolerance: Tolerance) -> str | None:
+    """The message of the first mistake whose output ``got`` matches, else ``None``."""
+    for message, wrong_output in mistakes:
+        with np.errstate(all="ignore"):
+            wrong = as_number_array(wrong_output)
+        if wrong is not None and tolerance.close(got, wrong):
+            return message
+    return None
+
+
+def judge(
+    output: Any,
+    expected: np.ndarray,
+    mistakes: Iterable[tuple[str, Any]],
+    *,
+    label: str,
+    args: Sequence[Any],
+    tolerance: Tolerance,
+    reveal: bool,
+) -> CaseVerdict:
+    """Compare ``output`` with ``expected`` and explain any difference.
+
+    Parameters
+    ----------
+    output : Any
+        What the learner's function returned (or the learner's value).
+    expected : numpy.ndarray
+        The right output.
+    mistakes : iterable of (str, Any)
+        ``(message, wrong_output)`` pairs, tried in order when ``output`` is
+        wrong; it may be a generator, read only as far as needed.
+    label : str
+        The case's label (some labels add advice, e.g. "extreme").
+    args : sequence
+        The case's positional inputs (for the shape hints); empty for a value task.
+    tolerance : Tolerance
+        What counts as equal.
+    reveal : bool
+        Whether a message may quote numbers (public cases only): a hidden
+        case's values, and anything computed from them, never appear.
     """
-    expected = expected_output(task, case)
     got = as_number_array(output)
     if got is None:
-        return CaseVerdict(case.label, False, f"returned {type(output).__name__}, expected numbers")
+        return CaseVerdict(label, False, f"returned {type(output).__name__}, expected numbers")
     if got.shape != expected.shape:
-        return CaseVerdict(case.label, False, _shape_message(got.shape, expected.shape, case))
+        return CaseVerdict(label, False, _shape_message(got.shape, expected.shape, args))
     if np.any(~np.isfinite(got) & np.isfinite(expected)):
-        return CaseVerdict(
-            case.label,
-            False,
-            "returned NaN or inf where the loss is finite: "
-            + (_hint(case.label) or "look for a log of 0, a division by 0 or an overflowing exp"),
-        )
-    if _close(got, expected, task):
-        return CaseVerdict(case.label, True)
-    for mistake in task.mistakes:
-        with np.errstate(all="ignore"):
-            wrong = as_number_array(mistake.wrong(*case.args, **case.kwargs))
-        if wrong is not None and _close(got, wrong, task):
-            return CaseVerdict(case.label, False, mistake.message)
-    return CaseVerdict(case.label, False, _generic_difference(got, expected, case, reveal))
+        return CaseVerdict(label, False, _non_finite_message(label))
+    if tolerance.close(got, expected):
+        return CaseVerdict(label, True)
+    if (message := _known_mistake(got, mistakes, tolerance)) is not None:
+        return CaseVerdict(label, False, message)
+    return CaseVerdict(label, False, _generic_difference(got, expected, label, args, reveal))
 
 
-def _generic_difference(got: np.ndarray, expected: np.ndarray, case: Case, reveal: bool) -> str:
-    if not case.args:  # a value task: any hint about the size of the gap would give the answer away
+def judge_form(
+    output: Any,
+    shape: tuple[int, ...],
+    mistakes: Iterable[tuple[str, Any]],
+    *,
+    label: str,
+    tolerance: Tolerance,
+) -> CaseVerdict:
+    """Check a value task's answer without the right value: numbers, ``shape``, finite, no known mistake."""
+    got = as_number_array(output)
+    if got is None:
+        return CaseVerdict(label, False, f"returned {type(output).__name__}, expected numbers")
+    if got.shape != shape:
+        if got.shape == () or shape == ():
+            what = "a single number" if shape == () else f"an array of shape {shape}"
+            return CaseVerdict(label, False, f"wrong shape: the answer is {what}, got shape {got.shape}")
+        return CaseVerdict(label, False, f"wrong shape: expected {shape}, got {got.shape}")
+    if not np.all(np.isfinite(got)):
+        return CaseVerdict(label, False, "that is NaN or inf: the answer is a finite number")
+    if (message := _known_mistake(got, mistakes, tolerance)) is not None:
+        return CaseVerdict(label, False, message)
+    return CaseVerdict(label, True)
+
+
+def _constant_factor(got: np.ndarray, expected: np.ndarray) -> float | None:
+    """``got / expected`` if it is one number everywhere (0 where ``expected`` is), else ``None``."""
+    nonzero = np.abs(expected) > 1e-12
+    if not nonzero.any() or not np.all(np.abs(got[~nonzero]) < 1e-9):
+        return None
+    ratios = got[nonzero] / expected[nonzero]
+    if np.ptp(ratios) < 1e-6 * max(1.0, abs(float(ratios.mean()))):
+        return float(ratios.mean())
+    return None
+
+
+def _generic_difference(
+    got: np.ndarray, expected: np.ndarray, label: str, args: Sequence[Any], reveal: bool
+) -> str:
+    if not args:  # a value task: any hint about the size of the gap would give the answer away
         return "that is not the right value"
     if np.allclose(got, -expected, rtol=1e-5, atol=1e-8):
         return "sign error: your values are the negatives of the right ones"
-    nonzero = np.abs(expected) > 1e-12
-    if nonzero.any() and np.all(np.abs(got[~nonzero]) < 1e-9):
-        ratios = got[nonzero] / expected[nonzero]
-        if np.ptp(ratios) < 1e-6 * max(1.0, abs(float(ratios.mean()))):
-            return (
-                f"off by a constant factor of {float(ratios.mean()):.4g}: check for a missing or "
-                "extra mean, 1/N, 1/d or 1/2"
-            )
+    if (factor := _constant_factor(got, expected)) is not None:
+        size = f" of {factor:.4g}" if reveal else ""
+        return f"off by a constant factor{size}: check for a missing or extra mean, 1/N, 1/d or 1/2"
     message = "values differ from the reference"
-    if hint := _hint(case.label):
+    if hint := _hint(label):
         message += f"; {hint}"
     if reveal:
         index = np.unravel_index(np.argmax(np.abs(got - expected)), got.shape) if got.ndim else ()
@@ -128,50 +193,3 @@ def describe_error(message: str) -> str:
     if message.startswith("NotImplementedError"):
         return "not answered yet (the cell still raises NotImplementedError)"
     return f"raised {message}"[:300]
-
-
-def forbidden_use(task: Task, source: str) -> str:
-    """A message if ``source`` uses something the task forbids, else ``""``."""
-    import re
-
-    for pattern in task.forbidden:
-        if match := re.search(pattern, source):
-            return f"your answer uses `{match.group(0)}`: write it yourself from the formula"
-    return ""
-
-
-def run_case(task: Task, candidate: Any, case: Case) -> Any:
-    """Call the learner's ``candidate`` on ``case`` (tensors in, for a Keras loss) and return its output."""
-    if task.kind == "value":
-        return candidate
-    args = case.args
-    if task.backend == "keras":
-        import tensorflow as tf
-
-        args = tuple(tf.constant(np.asarray(arg)) for arg in args)
-    output = candidate(*args, **case.kwargs)
-    return output.numpy() if hasattr(output, "numpy") else output
-
-
-def evaluate_locally(task: Task, candidate: Any, *, hidden: bool) -> list[CaseVerdict]:
-    """Run ``candidate`` on the task's cases in this process and judge every output."""
-    import inspect
-
-    try:
-        source = inspect.getsource(candidate) if callable(candidate) else ""
-    except (OSError, TypeError):
-        source = ""
-    if message := forbidden_use(task, source):
-        return [CaseVerdict(case.label, False, message) for case in task.cases(hidden)]
-    verdicts = []
-    for case in task.cases(hidden):
-        is_public = any(case is public for public in task.public)
-        try:
-            output = run_case(task, candidate, case)
-        except Exception as error:  # the learner's code may raise anything
-            verdicts.append(
-                CaseVerdict(case.label, False, describe_error(f"{type(error).__name__}: {error}"))
-            )
-            continue
-        verdicts.append(judge(task, case, output, reveal=is_public))
-    return verdicts

@@ -1,0 +1,132 @@
+"""The instructor's half of a graded task: the reference answer, the hidden cases and what is forbidden.
+
+:class:`~course_lib.grading.model.Case` stays in the learner package (the
+public self-check needs it); :class:`Task` and :class:`Mistake` live here
+because they hold what a learner must not have: the reference that computes
+the right answer, the hidden cases and the wrong variants.
+
+``forbidden`` patterns are regular expressions (matched with :func:`re.search`)
+over the names that the grader records while a submission runs:
+
+* a Python function call as ``"<module>.<qualified name>"``, e.g.
+  ``"keras.src.losses.losses.huber"`` or
+  ``"tensorflow.python.eager.backprop.GradientTape.__init__"``;
+* a C function call as ``"<fn.__module__>.<fn.__qualname__>"``;
+* an import as ``"import <module>"``, e.g. ``"import sklearn.metrics"``.
+
+The learner's own code runs as ``__main__``, so every pattern is anchored at
+the start of a library's name and can never match the learner's ``def``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from course_lib.grading.model import Case
+
+__all__ = [
+    "AUTODIFF",
+    "COURSE_LIBRARY",
+    "Case",
+    "Mistake",
+    "Task",
+    "library_function",
+]
+
+#: The course's own implementations: ``course_lib`` except the learner-facing
+#: ``course_lib.grading`` (self-check, ``task_data``) and ``course_lib.notebook`` (``setup``, ``fmt``).
+COURSE_LIBRARY = (r"^(import )?course_lib\b(?!\.(grading|notebook)\b)",)
+
+#: Automatic (or library) differentiation, forbidden in every gradient task.
+AUTODIFF = (
+    r"^tensorflow\.python\.eager\.backprop\.GradientTape\b",
+    r"^tensorflow\.python\.eager\.forwardprop\.ForwardAccumulator\b",
+    r"^tensorflow\.python\.ops\.gradients_impl\.",
+    r"^(import )?(jax|torch|autograd)\b",
+)
+
+
+#: The libraries whose functions :func:`library_function` names.
+LIBRARIES = r"(keras|tensorflow|tensorflow_addons|tf_keras|sklearn|scipy|torch|jax)"
+
+
+def library_function(*names: str) -> str:
+    r"""A pattern for any library function or class (Keras, TensorFlow, scikit-learn, ...) named ``names``.
+
+    ``names`` are regular expressions for one part of a dotted name (``r"ctc\w*"``).
+
+    ``library_function("huber", "Huber")`` matches
+    ``keras.src.losses.losses.huber`` and ``keras.src.losses.losses.Huber.__init__``
+    but not ``__main__.huber``.
+    """
+    return rf"^{LIBRARIES}\.\S*?\b({'|'.join(names)})\b"
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """A recognisable wrong answer: if the learner's output matches ``wrong``, say ``message``."""
+
+    message: str
+    wrong: Callable[..., Any]
+
+
+@dataclass(frozen=True)
+class Task:
+    """A graded task.
+
+    Parameters
+    ----------
+    task_id : str
+        ``"NN.k"``: chapter ``NN``, task ``k``.
+    title : str
+        Shown in feedback.
+    answer : str
+        Name of the function or variable the learner defines.
+    reference : callable or value
+        For ``kind="function"`` a function with the learner's signature; for
+        ``kind="value"`` the right value.
+    public, hidden : tuple of Case
+        Inputs for the self-check (public) and, additionally, for grading (hidden).
+    kind : {"function", "value"}
+    backend : {"numpy", "keras"}
+        ``"keras"`` passes the inputs to the learner's function as tensors (a
+        Keras custom loss) and converts the result back.
+    rtol, atol : float
+        Tolerance of the comparison.
+    mistakes : tuple of Mistake
+        Checked in order when an output is wrong.
+    forbidden : tuple of str
+        Regular expressions (:func:`re.search`) over the qualified names of the
+        functions a submission calls and the modules it imports while it runs
+        (see the module docstring for their form), e.g.
+        ``r"^keras\\.src\\.losses\\.losses\\.huber\\b"``.  Any match, anywhere in
+        the submission's run, flags the task: the library's own implementation
+        of what the task asks to write, or autodiff in a gradient task.  A
+        pattern here must not match anything a legitimate solution of any
+        task of the same notebook calls.
+    forbidden_in_answer : tuple of str
+        Patterns of the same form that apply only to the calls made while
+        this task's own answer cell runs and while its answer is evaluated:
+        what another task of the same notebook legitimately uses (e.g.
+        ``keras.losses.ctc`` in 08.4) but this task must not (08.1).
+    """
+
+    task_id: str
+    title: str
+    answer: str
+    reference: Any
+    public: tuple[Case, ...] = ()
+    hidden: tuple[Case, ...] = ()
+    kind: Literal["function", "value"] = "function"
+    backend: Literal["numpy", "keras"] = "numpy"
+    rtol: float = 1e-5
+    atol: float = 1e-7
+    mistakes: tuple[Mistake, ...] = ()
+    forbidden: tuple[str, ...] = ()
+    forbidden_in_answer: tuple[str, ...] = ()
+
+    def cases(self, hidden: bool) -> tuple[Case, ...]:
+        """The public cases, followed by the hidden ones if ``hidden``."""
+        return self.public + self.hidden if hidden else self.public
