@@ -70,6 +70,9 @@ class TaskSlot:
     task_id: str
     points: float
     answer_cell: str  # grade_id of the answer cell that defines it
+    #: Indices in Assignment.steps of that answer cell and of the task's evaluation: the steps
+    #: whose calls Task.forbidden_in_answer applies to.
+    window: tuple[int, int] = (0, 0)
 
 
 @dataclass
@@ -122,7 +125,7 @@ def load_assignment(path: Path) -> Assignment:
     steps: list[dict[str, Any]] = []
     slots: list[TaskSlot] = []
     answer_ids: list[str] = []
-    last_answer = None
+    last_answer, last_answer_step = None, 0
     for index, cell in enumerate(notebook.cells):
         if cell.cell_type != "code":
             continue
@@ -130,14 +133,15 @@ def load_assignment(path: Path) -> Assignment:
         if {SELF_CHECK_TAG, COLAB_SETUP_TAG} & set(cell.metadata.get("tags", [])):
             continue
         if meta.get("solution") and not meta.get("grade"):
-            last_answer = meta["grade_id"]
+            last_answer, last_answer_step = meta["grade_id"], len(steps)
             answer_ids.append(last_answer)
             steps.append({"kind": "answer", "name": f"answer cell {last_answer!r}", "grade_id": last_answer})
         elif meta.get("grade"):
             task_ids = sorted(set(TASK_CALL.findall(cell.source)))
             if len(task_ids) != 1 or task_ids[0] not in TASKS:
                 raise ValueError(f"{path}: graded cell {index} must call assert_task for one known task")
-            slots.append(TaskSlot(task_ids[0], float(meta.get("points", 0)), last_answer or ""))
+            window = (last_answer_step, len(steps))
+            slots.append(TaskSlot(task_ids[0], float(meta.get("points", 0)), last_answer or "", window))
             steps.append({"kind": "evaluate", "task_id": task_ids[0]})
         else:
             steps.append({"kind": "setup", "name": f"instructor cell {index}", "source": cell.source})
@@ -147,15 +151,26 @@ def load_assignment(path: Path) -> Assignment:
 
 
 def find_submissions(directory: Path, assignment: Path) -> dict[str, Path]:
-    """``student -> notebook`` for ``<student>.ipynb`` and ``<student>/<assignment>/<nb>.ipynb``.
+    """``student -> notebook``, for the layouts that collecting a class produces.
+
+    * ``<student>.ipynb`` (downloads from Colab or Binder, most LMS exports);
+    * ``<student>/<assignment>/<notebook>.ipynb`` (nbgrader's ``submitted/`` folder);
+    * ``<student>/<notebook>.ipynb`` with one notebook in the folder (LMS exports
+      with one folder per student, such as Moodle's).
 
     Only paths that stay inside ``directory`` once symbolic links are resolved
     count: a submission that links to the solutions is not a submission.
     """
     root = directory.resolve()
-    candidates = sorted(directory.glob("*.ipynb")) + sorted(
-        set(directory.glob(f"*/*/{assignment.name}")) | set(directory.glob(f"*/{assignment.stem}/*.ipynb"))
+    nbgrader = set(directory.glob(f"*/*/{assignment.name}")) | set(
+        directory.glob(f"*/{assignment.stem}/*.ipynb")
     )
+    one_per_folder = [
+        folder_notebooks[0]
+        for folder in sorted(p for p in directory.iterdir() if p.is_dir() and not p.is_symlink())
+        if len(folder_notebooks := sorted(folder.glob("*.ipynb"))) == 1
+    ]
+    candidates = sorted(directory.glob("*.ipynb")) + sorted(nbgrader) + one_per_folder
     found: dict[str, Path] = {}
     for path in candidates:
         student = path.stem if path.parent == directory else path.relative_to(directory).parts[0]
@@ -230,7 +245,8 @@ def read_answers(path: Path, answer_ids: list[str]) -> tuple[dict[str, str], lis
 
 
 def _watch_patterns(assignment: Assignment) -> list[str]:
-    return sorted({pattern for slot in assignment.slots for pattern in TASKS[slot.task_id].forbidden})
+    tasks = [TASKS[slot.task_id] for slot in assignment.slots]
+    return sorted({pattern for task in tasks for pattern in (*task.forbidden, *task.forbidden_in_answer)})
 
 
 def write_job(job: Path, assignment: Assignment, answers: dict[str, str]) -> None:
@@ -265,7 +281,7 @@ class ChildReport:
     errors: dict[tuple[str, int], str] = field(default_factory=dict)
     missing: dict[str, str] = field(default_factory=dict)
     evaluated: set[str] = field(default_factory=set)
-    used: list[str] = field(default_factory=list)
+    used: list[tuple[str, int]] = field(default_factory=list)  # (name, step)
     refused: list[str] = field(default_factory=list)
     cell_errors: list[str] = field(default_factory=list)
     finished: bool = False
@@ -301,15 +317,16 @@ class ChildReport:
             self.missing.setdefault(task, _text(message.get("message")))
         elif event == "evaluated":
             self.evaluated.add(task)
-        elif event == "used" and isinstance(message.get("name"), str) and len(self.used) < 1000:
-            self.used.append(_text(message["name"]))
+        elif event == "used" and isinstance(message.get("name"), str) and type(message.get("step")) is int:
+            if len(self.used) < 1000:
+                self.used.append((_text(message["name"]), message["step"]))
         elif event == "refused" and isinstance(message.get("what"), str) and len(self.refused) < 100:
             self.refused.append(_text(message["what"]))
         elif event == "cell_error" and len(self.cell_errors) < 100:
             self.cell_errors.append(f"{_text(message.get('cell'))}: {_text(message.get('message'))}")
         elif event == "finished":
             self.finished = True
-        elif event != "started":
+        elif event not in ("started", "step"):
             return False
         return True
 
@@ -439,15 +456,27 @@ def _error_text(message: str, public: bool) -> str:
     return f"raised {message}"
 
 
-def forbidden_uses(task: Task, used: list[str]) -> list[str]:
-    """The names the submission used that ``task`` forbids."""
-    return [name for name in used if any(re.search(pattern, name) for pattern in task.forbidden)]
+def forbidden_uses(task: Task, window: tuple[int, int], used: list[tuple[str, int]]) -> list[str]:
+    """The names the submission used that ``task`` forbids.
+
+    ``task.forbidden`` holds for the whole run (an earlier or later cell could
+    compute the answer); ``task.forbidden_in_answer`` only for the steps in
+    ``window``, the task's answer cell and its evaluation, because another
+    task of the same notebook may need those names.
+    """
+    first, last = window
+    found = []
+    for name, step in used:
+        patterns = (*task.forbidden, *task.forbidden_in_answer) if first <= step <= last else task.forbidden
+        if any(re.search(pattern, name) for pattern in patterns):
+            found.append(name)
+    return list(dict.fromkeys(found))
 
 
 def judge_task(slot: TaskSlot, task: Task, report: ChildReport) -> TaskResult:
     cases = task.cases(hidden=True)
     result = TaskResult(task.task_id, task.title, 0.0, slot.points, 0, len(cases))
-    if used := forbidden_uses(task, report.used):
+    if used := forbidden_uses(task, slot.window, report.used):
         names = ", ".join(f"`{name}`" for name in used[:3])
         result.messages.append(
             f"your submission used {names} while it ran; this task asks you to write it yourself, "

@@ -17,6 +17,7 @@ import csv
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -25,15 +26,15 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course_grader.grader import grade_class, spreadsheet_safe
+from course_grader.grader import forbidden_uses, grade_class, spreadsheet_safe
 from course_grader.sandbox import Cgroup, Limits, Sandbox, bubblewrap, is_root, stage_learner_library
+from course_grader.tasks import TASKS
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTION = ROOT / "solutions" / "01_fundamentals.ipynb"
 FULL_MARKS, POINTS = 10.0, {"01.1": 2.0, "01.2": 3.0, "01.3": 3.0, "01.4": 2.0}
 
 needs_sandbox = pytest.mark.skipif(bubblewrap() is None, reason="bubblewrap is not installed")
-pytestmark = needs_sandbox
 
 RISK = """
 def empirical_risk(theta, features, y):
@@ -286,11 +287,18 @@ def _write_odd_submissions(submissions: Path) -> dict[str, str]:
     return odd
 
 
+#: student -> where their notebook lies: nbgrader's submitted/ layout, one folder per student (Moodle).
+LAYOUTS = {
+    "nbgrader_student": f"nbgrader_student/{SOLUTION.stem}/{SOLUTION.name}",
+    "folder_student": "folder_student/handed_in.ipynb",
+}
 ODD_NAMES = ['=HYPERLINK("x")', "+cmd", "@SUM(A1)", "-1", "a" * 240, "new\nline", "élève ü", ".hidden"]
 
 
 @pytest.fixture(scope="module")
 def hostile_class(tmp_path_factory):
+    if bubblewrap() is None:
+        pytest.skip("bubblewrap is not installed")
     tmp = tmp_path_factory.mktemp("hostile")
     secret = tmp / "root-only.txt"
     secret.write_text("TOP SECRET")
@@ -303,6 +311,9 @@ def hostile_class(tmp_path_factory):
     odd = _write_odd_submissions(submissions)
     for name in ODD_NAMES:
         nbformat.write(_submission(), submissions / f"{name}.ipynb")
+    for layout in LAYOUTS.values():  # honest students in the other layouts the grader reads
+        (submissions / layout).parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(_submission(), submissions / layout)
     before = _snapshot(tmp, ROOT / ".venv")
     limits = Limits(seconds=30, memory_mb=1024, disk_mb=64, processes=128)
     results = grade_class(SOLUTION, submissions, tmp / "out", limits=limits, jobs=2)
@@ -351,13 +362,13 @@ def _all_feedback_text(hostile_class) -> str:
 
 
 def test_every_student_has_a_row_and_a_feedback_file(hostile_class):
-    expected = set(_hostile_students(hostile_class["tmp"])) | set(hostile_class["odd"]) | set(ODD_NAMES)
+    expected = {*_hostile_students(hostile_class["tmp"]), *hostile_class["odd"], *ODD_NAMES, *LAYOUTS}
     assert set(hostile_class["grades"]) == expected
     assert len(list((hostile_class["tmp"] / "out" / "feedback").iterdir())) == len(expected)
 
 
 def test_honest_students_get_full_marks(hostile_class):
-    for student in ["solution", "honest_with_comments", *ODD_NAMES]:
+    for student in ["solution", "honest_with_comments", *ODD_NAMES, *LAYOUTS]:
         assert _total(hostile_class, student) == FULL_MARKS, hostile_class["feedback"][student]
 
 
@@ -522,6 +533,7 @@ def run_in_sandbox(code: str, tmp: Path) -> dict:
     return json.loads(result.stdout)
 
 
+@needs_sandbox
 def test_the_sandboxed_child_has_no_privilege_and_sees_only_the_allow_list(tmp_path):
     secret = tmp_path / "secret.txt"
     secret.write_text("x")
@@ -559,3 +571,16 @@ def test_without_bubblewrap_root_is_refused_unless_asked(tmp_path, monkeypatch):
         assert "unprivileged" in str(error)
     else:
         assert chosen.mode == "none"
+
+
+# -- attributing what a submission used ------------------------------------------------------------------
+
+
+def test_forbidden_holds_for_the_whole_run_and_forbidden_in_answer_for_the_task_only():
+    task = TASKS["08.1"]  # forbids keras' ctc in its own answer only: 08.4 asks for keras' ctc
+    keras_ctc = "keras.src.losses.losses.ctc"
+    assert task.forbidden_in_answer and any(re.search(p, keras_ctc) for p in task.forbidden_in_answer)
+    assert forbidden_uses(task, (1, 2), [(keras_ctc, 7)]) == []  # used in 08.4's cell: allowed
+    assert forbidden_uses(task, (1, 2), [(keras_ctc, 2)]) == [keras_ctc]  # while 08.1 was evaluated
+    library = "course_lib.losses.sequence.ctc"
+    assert forbidden_uses(task, (1, 2), [(library, 7)]) == [library]  # the course's own: never

@@ -99,8 +99,9 @@ class Monitor:
     def __init__(self, watch: list[str]) -> None:
         self.pattern = re.compile("|".join(f"(?:{p})" for p in watch)) if watch else None
         self.learner_code_running = False
-        self.reported: set[str] = set()
-        self.seen_code: dict[Any, bool] = {}
+        self.step = -1
+        self.reported: set[tuple[str, int]] = set()
+        self.seen_code: dict[Any, str] = {}  # code object -> its watched name, or ""
         self.pending_imports: set[str] = set()
 
     # -- the audit hook: cannot be removed once added -----------------------------------
@@ -111,6 +112,8 @@ class Monitor:
             if self.pattern is not None and self.pattern.search(f"import {args[0]}"):
                 self.pending_imports.add(str(args[0]))
             return
+        if event == "sys.setprofile" and self._thread_start(sys._getframe(1)):
+            return
         if event in REFUSED_EVENTS:
             what = REFUSED_EVENTS[event]
             send(event="refused", what=what, detail=event)
@@ -118,6 +121,11 @@ class Monitor:
         if event == "open" and args and isinstance(args[0], str) and PROC_MEMORY.match(args[0]):
             send(event="refused", what="read process memory or descriptors through /proc", detail=args[0])
             raise RuntimeError("grading does not allow submissions to open /proc/<pid>/mem or fd")
+
+    def _thread_start(self, caller: Any) -> bool:
+        """Whether ``sys.setprofile`` was called by ``threading`` to install this monitor in a new thread."""
+        bootstrap = threading.Thread._bootstrap_inner.__code__  # type: ignore[attr-defined]
+        return caller.f_code is bootstrap and threading._profile_hook == self.profile  # type: ignore[attr-defined]
 
     # -- the profiler: sees every Python and C call ------------------------------------
     def profile(self, frame: Any, event: str, arg: Any) -> None:
@@ -127,19 +135,19 @@ class Monitor:
             code = frame.f_code
             if code not in self.seen_code:
                 name = f"{frame.f_globals.get('__name__', '?')}.{code.co_qualname}"
-                self.seen_code[code] = bool(self.pattern.search(name))
-                if self.seen_code[code]:
-                    self._record(name)
+                self.seen_code[code] = name if self.pattern.search(name) else ""
+            if self.seen_code[code]:
+                self._record(self.seen_code[code])
         elif event == "c_call":
             module = getattr(arg, "__module__", None)
             if module:
                 self._record(f"{module}.{getattr(arg, '__qualname__', '?')}")
 
     def _record(self, name: str) -> None:
-        if name in self.reported or self.pattern is None or not self.pattern.search(name):
+        if (name, self.step) in self.reported or self.pattern is None or not self.pattern.search(name):
             return
-        self.reported.add(name)
-        send(event="used", name=name[:200])
+        self.reported.add((name, self.step))
+        send(event="used", name=name[:200], step=self.step)
 
     def report_imports(self) -> None:
         """Report the watched imports of the learner's code that succeeded (a failed one used nothing)."""
@@ -149,9 +157,22 @@ class Monitor:
         self.pending_imports.clear()
 
     def install(self) -> None:
+        """Add the audit hook (for the rest of the process's life)."""
         sys.addaudithook(self.audit)
+
+    def start_learner_code(self, step: int) -> None:
+        """Profile calls of step ``step`` from now on (in this thread and in threads started from now on)."""
+        self.step = step
         sys.setprofile(self.profile)
         threading.setprofile(self.profile)
+        self.learner_code_running = True
+
+    def stop_learner_code(self) -> None:
+        """Stop watching: the instructor's cells run at full speed, unprofiled."""
+        self.learner_code_running = False
+        sys.setprofile(None)
+        threading.setprofile(None)  # type: ignore[arg-type]
+        self.report_imports()
 
 
 def _load_case(job: Path, task_id: str, index: int) -> tuple[tuple[np.ndarray, ...], dict[str, Any]]:
@@ -183,8 +204,12 @@ def _call(candidate: Any, args: tuple[np.ndarray, ...], kwargs: dict[str, Any], 
     return keras.ops.convert_to_numpy(candidate(*tensors, **kwargs))
 
 
-def evaluate(job: Path, namespace: dict[str, Any], task: dict[str, Any]) -> None:
-    """Run the learner's answer on every case of one task and send each output as it comes."""
+def evaluate(job: Path, namespace: dict[str, Any], task: dict[str, Any], before_sending: Any) -> None:
+    """Run the learner's answer on every case of one task and send each output as it comes.
+
+    ``before_sending`` runs before each message, so that what the learner's
+    code used is always reported before the output it produced.
+    """
     task_id, name = task["task_id"], task["answer"]
     if name not in namespace:
         send(event="missing", task=task_id, message=f"`{name}` is not defined")
@@ -197,6 +222,7 @@ def evaluate(job: Path, namespace: dict[str, Any], task: dict[str, Any]) -> None
                 else:
                     args, kwargs = _load_case(job, task_id, index)
                     output = _call(candidate, args, kwargs, task["backend"])
+                before_sending()
                 send(**_as_output_message(task_id, index, output))
             except BaseException as error:  # noqa: BLE001 -- the learner's code may raise anything
                 send(event="error", task=task_id, case=index, message=_describe(error))
@@ -229,21 +255,20 @@ def run(job: Path) -> None:
     sys.stdout = sys.stderr = _CappedText()
     namespace: dict[str, Any] = {"__name__": "__main__", "get_ipython": _NoIPython}
     send(event="started")
-    for step in spec["steps"]:
-        learner = step["kind"] in ("answer", "evaluate")
-        monitor.learner_code_running = learner
+    for index, step in enumerate(spec["steps"]):
+        send(event="step", step=index)
+        if step["kind"] in ("answer", "evaluate"):
+            monitor.start_learner_code(index)
         try:
             if step["kind"] == "evaluate":
-                monitor.report_imports()
-                evaluate(job, namespace, step["task"])
+                evaluate(job, namespace, step["task"], before_sending=monitor.report_imports)
             else:
                 code = compile(python_source(step["source"]), f"<{step['name']}>", "exec")
                 exec(code, namespace)
         except BaseException as error:  # noqa: BLE001 -- SystemExit, KeyboardInterrupt included
-            monitor.learner_code_running = False
+            monitor.stop_learner_code()
             send(event="cell_error", cell=step["name"], message=_describe(error))
-        monitor.learner_code_running = False
-        monitor.report_imports()
+        monitor.stop_learner_code()
     send(event="finished")
 
 
