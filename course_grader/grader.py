@@ -35,6 +35,7 @@ import select
 import shutil
 import signal
 import stat
+import subprocess
 import sys
 import tempfile
 import threading
@@ -47,9 +48,10 @@ from typing import Any
 
 import numpy as np
 
+from course_grader.forkserver import ForkServer, imported_modules
 from course_grader.judging import judge
 from course_grader.model import Task
-from course_grader.sandbox import Cgroup, Limits, Sandbox, stage_learner_library
+from course_grader.sandbox import Cgroup, CgroupRun, Limits, Sandbox, stage_learner_library
 from course_grader.tasks import TASKS
 
 TASK_CALL = re.compile(r"""assert_task\(\s*["'](\d+\.\d+)["']""")
@@ -379,43 +381,105 @@ def _read_messages(
             report.take(line, known)
 
 
+@dataclass
+class Runtime:
+    """Where this class's submissions run: the sandbox, a scratch folder, cgroups and maybe a fork server."""
+
+    sandbox: Sandbox
+    scratch: Path
+    cgroups: CgroupRun | None = None
+    server: ForkServer | None = None
+
+
+class _Child:
+    """One running submission, started from scratch or forked by the fork server."""
+
+    def __init__(self, runtime: Runtime, job: Path, work: Path, slot: int, cgroup: Cgroup | None) -> None:
+        self.runtime, self.cgroup, self.name = runtime, cgroup, job.parent.name
+        self.returncode: int | None = None
+        self.process: subprocess.Popen | None = None
+        if runtime.server is not None and cgroup is not None and self._fork(job, slot, cgroup):
+            return
+        self.process = runtime.sandbox.start(job, work, slot, cgroup)
+        self.messages = self.process.messages
+
+    def _fork(self, job: Path, slot: int, cgroup: Cgroup) -> bool:
+        """Ask the fork server for the child; ``False`` if it is gone (the child then starts from scratch)."""
+        read_end, write_end = os.pipe()
+        try:
+            job_path = str(job.relative_to(self.runtime.scratch / "jobs"))
+            self.runtime.server.spawn(
+                self.name, job_path, slot, cgroup, self.runtime.sandbox.limits, write_end
+            )
+        except OSError:
+            os.close(read_end)
+            return False
+        finally:
+            os.close(write_end)
+        self.messages = os.fdopen(read_end, "rb", buffering=0)
+        return True
+
+    def wait(self, timeout: float) -> bool:
+        """Whether the child ended within ``timeout`` seconds."""
+        if self.process is None:
+            self.returncode = self.runtime.server.wait(self.name, timeout)
+            return self.returncode is not None
+        try:
+            self.returncode = self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return False
+        return True
+
+    def kill(self) -> None:
+        """Kill the child, its process group and, through the cgroup, anything that left the group."""
+        if self.process is not None:
+            try:
+                os.killpg(self.process.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        if self.cgroup is not None:
+            self.cgroup.kill_all()
+        if self.process is not None:
+            self.returncode = self.process.wait()
+        elif self.returncode is None:
+            self.returncode = self.runtime.server.wait(self.name, 10.0)
+
+
 def run_submission(
-    sandbox: Sandbox, assignment: Assignment, answers: dict[str, str], slot: int, work_root: Path
+    runtime: Runtime, assignment: Assignment, answers: dict[str, str], slot: int
 ) -> tuple[ChildReport, list[str]]:
     """Run one submission's child to the end (or the time limit) and collect what it sent."""
-    limits = sandbox.limits
-    folder = Path(tempfile.mkdtemp(prefix="submission-", dir=work_root))
+    limits = runtime.sandbox.limits
+    folder = Path(tempfile.mkdtemp(prefix="submission-", dir=runtime.scratch / "jobs"))
     folder.chmod(0o711)  # an unsandboxed child that dropped to its own user id reaches its folders only
     job, work = folder / "job", folder / "work"
     write_job(job, assignment, answers)
     work.mkdir()
     work.chmod(0o700)
     known = {slot_.task_id: len(TASKS[slot_.task_id].cases(hidden=True)) for slot_ in assignment.slots}
-    cgroup = Cgroup.create(folder.name, limits) if sandbox.mode != "none" or os.geteuid() == 0 else None
+    cgroup = runtime.cgroups.group(folder.name, limits) if runtime.cgroups is not None else None
     report, notes = ChildReport(), []
     try:
-        process = sandbox.start(job, work, slot, cgroup)
+        child = _Child(runtime, job, work, slot, cgroup)
         stop = threading.Event()
         reader = threading.Thread(
             target=_read_messages,
-            args=(process.messages, report, known, limits.messages_mb * 2**20, stop),
+            args=(child.messages, report, known, limits.messages_mb * 2**20, stop),
             daemon=True,
         )
         reader.start()
-        try:
-            process.wait(timeout=limits.seconds)
-        except Exception:  # subprocess.TimeoutExpired
+        if not child.wait(limits.seconds):
             notes.append(f"stopped after the time limit of {limits.seconds:g} s (an endless loop?)")
-        _stop_everything(process, cgroup)
+        child.kill()
         reader.join(timeout=5)
         stop.set()
         reader.join(timeout=5)
-        process.messages.close()
+        child.messages.close()
         if cgroup is not None and cgroup.memory_exhausted():
             notes.append(f"the submission reached its memory limit of {limits.memory_mb} MB")
         if not report.finished and not notes:
             notes.append(
-                f"the grading process ended early (exit code {process.returncode}): sys.exit, os._exit, "
+                f"the grading process ended early (exit code {child.returncode}): sys.exit, os._exit, "
                 "a crash or the memory limit"
             )
     finally:
@@ -430,17 +494,6 @@ def run_submission(
         notes.append(f"{report.rejected} malformed message(s) from the submission were ignored")
     notes += [f"refused: the submission tried to {what}" for what in dict.fromkeys(report.refused)]
     return report, notes
-
-
-def _stop_everything(process: Any, cgroup: Cgroup | None) -> None:
-    """Kill the child, its process group and, through the cgroup, anything that left the group."""
-    try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-    if cgroup is not None:
-        cgroup.kill_all()
-    process.wait()
 
 
 # --------------------------------------------------------------------------------------
@@ -517,7 +570,7 @@ def _zero(assignment: Assignment, message: str) -> list[TaskResult]:
 
 
 def grade_one(
-    student: str, path: Path, assignment: Assignment, sandbox: Sandbox, slots: queue.Queue, work_root: Path
+    student: str, path: Path, assignment: Assignment, runtime: Runtime, slots: queue.Queue
 ) -> StudentResult:
     """One student's row, whatever their submission does: a failure here costs only them."""
     start = time.perf_counter()
@@ -525,7 +578,7 @@ def grade_one(
         answers, notes = read_answers(path, assignment.answer_ids)
         slot = slots.get()
         try:
-            report, run_notes = run_submission(sandbox, assignment, answers, slot, work_root)
+            report, run_notes = run_submission(runtime, assignment, answers, slot)
         finally:
             slots.put(slot)
         notes += run_notes + report.cell_errors
@@ -534,6 +587,23 @@ def grade_one(
         notes = [f"this submission could not be graded ({type(error).__name__}); every task scores 0"]
         tasks = _zero(assignment, "not graded: see the notes")
     return StudentResult(student, tasks, notes, time.perf_counter() - start)
+
+
+def _start_runtime(
+    assignment: Assignment, limits: Limits, scratch: Path, *, allow_unsandboxed_root: bool, fork_server: bool
+) -> Runtime:
+    """The sandbox, the run's cgroups and, as root with both, a fork server that imported the setup cells."""
+    library = stage_learner_library(scratch / "library")
+    (scratch / "jobs").mkdir()
+    (scratch / "jobs").chmod(0o711)
+    sandbox = Sandbox.choose(limits, library, allow_unsandboxed_root=allow_unsandboxed_root)
+    runtime = Runtime(sandbox, scratch, CgroupRun.create() if sandbox.mode != "bubblewrap-user" else None)
+    if runtime.cgroups is None and sandbox.mode == "bubblewrap-user":
+        runtime.cgroups = CgroupRun.create()  # a delegated cgroup v2 subtree, where there is one
+    if fork_server and sandbox.mode == "bubblewrap-root" and runtime.cgroups is not None:
+        setup = [step["source"] for step in assignment.steps if step["kind"] == "setup"]
+        runtime.server = ForkServer(sandbox, scratch / "jobs", runtime.cgroups, imported_modules(setup))
+    return runtime
 
 
 def grade_class(
@@ -545,18 +615,29 @@ def grade_class(
     jobs: int | None = None,
     require_sandbox: bool = False,
     allow_unsandboxed_root: bool = False,
+    fork_server: bool = True,
 ) -> list[StudentResult]:
-    """Grade every submission in ``submissions`` and write ``out/grades.csv`` and ``out/feedback/``."""
+    """Grade every submission in ``submissions`` and write ``out/grades.csv`` and ``out/feedback/``.
+
+    ``fork_server=False`` starts every child from scratch even where a fork
+    server could be used (for comparison; the results are the same).
+    """
     limits = limits or Limits()
     assignment = load_assignment(assignment_path)
     found = find_submissions(submissions, assignment_path)
     out.mkdir(parents=True, exist_ok=True)
-    work_root = Path(tempfile.mkdtemp(prefix="course-grade-"))
-    work_root.chmod(0o711)
+    scratch = Path(tempfile.mkdtemp(prefix="course-grade-"))
+    scratch.chmod(0o711)
+    runtime = None
     try:
-        library = stage_learner_library(work_root / "library")
-        sandbox = Sandbox.choose(limits, library, allow_unsandboxed_root=allow_unsandboxed_root)
-        if require_sandbox and sandbox.mode == "none":
+        runtime = _start_runtime(
+            assignment,
+            limits,
+            scratch,
+            allow_unsandboxed_root=allow_unsandboxed_root,
+            fork_server=fork_server,
+        )
+        if require_sandbox and runtime.sandbox.mode == "none":
             raise RuntimeError("bubblewrap (bwrap) is required but not available: apt-get install bubblewrap")
         workers = max(1, jobs or os.cpu_count() or 2)
         slots: queue.Queue = queue.Queue()
@@ -564,13 +645,18 @@ def grade_class(
             slots.put(slot)
         with ThreadPoolExecutor(max_workers=workers) as pool:
             futures = [
-                pool.submit(grade_one, student, path, assignment, sandbox, slots, work_root)
+                pool.submit(grade_one, student, path, assignment, runtime, slots)
                 for student, path in found.items()
             ]
             results = [future.result() for future in futures]
     finally:
-        shutil.rmtree(work_root, ignore_errors=True)
-    write_results(out, assignment, results, sandbox.description)
+        if runtime is not None and runtime.server is not None:
+            runtime.server.close()
+        if runtime is not None and runtime.cgroups is not None:
+            runtime.cgroups.remove()
+        shutil.rmtree(scratch, ignore_errors=True)
+    description = runtime.sandbox.description + ("; forked by a fork server" if runtime.server else "")
+    write_results(out, assignment, results, description)
     return results
 
 
@@ -675,6 +761,12 @@ def main(argv: list[str] | None = None) -> int:
         help="as root without bubblewrap, grade anyway (the submissions can read what an unprivileged "
         "user can read and use the network)",
     )
+    parser.add_argument(
+        "--fresh-processes",
+        action="store_true",
+        help="start every submission's Python from scratch instead of forking it from a fork server "
+        "(slower; the grades are the same)",
+    )
     args = parser.parse_args(argv)
     start = time.perf_counter()
     limits = Limits(args.seconds, args.memory_mb, args.disk_mb, args.processes)
@@ -682,6 +774,7 @@ def main(argv: list[str] | None = None) -> int:
         results = grade_class(
             args.assignment, args.submissions, args.out, limits=limits, jobs=args.jobs,
             require_sandbox=args.require_sandbox, allow_unsandboxed_root=args.no_sandbox_as_root,
+            fork_server=not args.fresh_processes,
         )  # fmt: skip
     except RuntimeError as error:
         print(f"course-grade: {error}", file=sys.stderr)

@@ -35,6 +35,7 @@ import signal
 import subprocess
 import sys
 import sysconfig
+import time
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -44,6 +45,8 @@ from pathlib import Path
 SANDBOX_UID_BASE = 2_100_000_000
 #: Where things appear inside the sandbox.
 CHILD_LIBRARY, CHILD_JOB, CHILD_WORK = "/grading/lib", "/grading/job", "/grading/work"
+#: Where the fork server sees every job and the run's cgroup folders (each child hides them).
+CHILD_JOBS, CHILD_CGROUPS = "/grading/jobs", "/grading/cgroup"
 #: The learner's side of course_lib that a submission may import while it is graded.
 LEARNER_MODULES = ("notebook.py", "grading")
 #: Write end of the pipe that carries the child's messages to the grader.
@@ -217,13 +220,8 @@ class Sandbox:
             "none": "none: separate process and limits only (see course-grade --help)",
         }[self.mode]
 
-    def command(self, job: Path, work: Path, uid: int) -> list[str]:
-        """The command line that runs the child for the job folder ``job`` with work folder ``work``."""
-        python = sys.executable  # a venv is found through the path it was started by
-        if self.mode == "none":
-            runner = [python, "-I", str(self.library / "course_lib" / "grading" / "runner.py")]
-            return runner + [str(self.library), str(job), str(work)]
-        limits = self.limits
+    def _view(self, binds: list[str]) -> list[str]:
+        """bwrap's arguments for the allow-list view, plus ``binds`` (more mounts), up to the command."""
         args = [bubblewrap(), "--die-with-parent", "--new-session", "--clearenv"]
         args += ["--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]
         if self.mode == "bubblewrap-user":
@@ -245,14 +243,23 @@ class Sandbox:
         for path in _hidden_package_dirs():
             if any(path.is_relative_to(parent) for parent in _environment_dirs()):
                 args += ["--tmpfs", str(path)]
-        args += ["--ro-bind", str(self.library), CHILD_LIBRARY, "--ro-bind", str(job), CHILD_JOB]
-        args += ["--size", str(limits.disk_mb * 2**20), "--tmpfs", CHILD_WORK]
+        args += ["--ro-bind", str(self.library), CHILD_LIBRARY, *binds]
+        args += ["--size", str(self.limits.disk_mb * 2**20), "--tmpfs", CHILD_WORK]
         # bwrap creates the folders above each mount point for root only; the child must pass through.
         for folder in _folders_above([*_environment_dirs(), Path(CHILD_LIBRARY), Path(CHILD_JOB)], args):
             args += ["--chmod", "0755", str(folder)]
         args += ["--chmod", "0777", CHILD_WORK, "--chdir", CHILD_WORK]
         for key, value in child_environment(CHILD_WORK).items():
             args += ["--setenv", key, value]
+        return args
+
+    def command(self, job: Path, work: Path, uid: int) -> list[str]:
+        """The command line that runs the child for the job folder ``job`` with work folder ``work``."""
+        python = sys.executable  # a venv is found through the path it was started by
+        if self.mode == "none":
+            runner = [python, "-I", str(self.library / "course_lib" / "grading" / "runner.py")]
+            return runner + [str(self.library), str(job), str(work)]
+        args = self._view(["--ro-bind", str(job), CHILD_JOB])
         runner = [python, "-I", f"{CHILD_LIBRARY}/course_lib/grading/runner.py", CHILD_LIBRARY, CHILD_JOB]
         runner.append(CHILD_WORK)
         if self.mode == "bubblewrap-root":
@@ -260,6 +267,21 @@ class Sandbox:
             drop += ["--clear-groups", "--no-new-privs", "--inh-caps=-all", "--bounding-set=-all", "--"]
             return [*args, "--", *drop, *runner]
         return [*args, "--", *runner]
+
+    def zygote_command(
+        self, jobs: Path, cgroups: CgroupRun, control_fd: int, modules: list[str]
+    ) -> list[str]:
+        """The fork server's command line (root mode only): every job and the run's cgroups are mounted.
+
+        The zygote stays root inside the sandbox; each child it forks hides the
+        other jobs and the cgroup folders before it drops its privileges
+        (``course_lib/grading/zygote.py``).
+        """
+        binds = ["--ro-bind", str(jobs), CHILD_JOBS, "--dir", CHILD_JOB]
+        for index, directory in enumerate(cgroups.directories):
+            binds += ["--bind", str(directory), f"{CHILD_CGROUPS}/{index}"]
+        zygote = [sys.executable, "-I", f"{CHILD_LIBRARY}/course_lib/grading/zygote.py", CHILD_LIBRARY]
+        return [*self._view(binds), "--", *zygote, str(control_fd), *modules]
 
     def start(self, job: Path, work: Path, slot: int, cgroup: Cgroup | None) -> subprocess.Popen:
         """Start the child; its messages arrive on the returned process's ``messages`` pipe (read end)."""
@@ -271,12 +293,11 @@ class Sandbox:
             for path in [work, *work.rglob("*")]:
                 os.chown(path, uid, uid)
         environment = child_environment(str(work)) if self.mode == "none" else {}
-        # The runner expects its message pipe on MESSAGE_FD; dup it there between fork and exec.
         procs_files = cgroup.procs_files() if cgroup else []
         limits = self.limits
 
         def prepare_child() -> None:  # runs in the child between fork and exec: no locks, no imports
-            os.dup2(write_end, MESSAGE_FD)
+            os.dup2(write_end, MESSAGE_FD)  # the runner's message pipe
             for procs in procs_files:
                 descriptor = os.open(procs, os.O_WRONLY)
                 os.write(descriptor, b"0")
@@ -343,62 +364,89 @@ def _set_limits(limits: Limits, *, per_uid_processes: bool) -> None:
 
 
 @dataclass
-class Cgroup:
-    """One submission's cgroup (v2, or the v1 ``memory`` and ``pids`` hierarchies)."""
+class CgroupRun:
+    """The grading run's cgroup folders: one (v2), or one each in the v1 ``memory`` and ``pids`` hierarchies.
+
+    Each submission gets a group of its own below them (:meth:`group`), so the
+    run's folders hold no process and can be removed at the end.
+    """
 
     directories: list[Path]
     version: int
 
     @classmethod
-    def create(cls, name: str, limits: Limits) -> Cgroup | None:
-        """A cgroup with the submission's memory and process limits, or ``None`` where none can be had."""
+    def create(cls) -> CgroupRun | None:
+        """The run's cgroup folders, or ``None`` where this process may not create cgroups."""
+        name = f"course-grade-{os.getpid()}"
         for make in (cls._create_v2, cls._create_v1):
             try:
-                group = make(name)
+                run = make(name)
             except OSError:
                 continue
-            if group is not None:
-                try:
-                    group._apply(limits)
-                except OSError:
-                    group.remove()
-                    continue
-                return group
+            if run is not None:
+                return run
         return None
 
     @classmethod
-    def _create_v2(cls, name: str) -> Cgroup | None:
+    def _create_v2(cls, name: str) -> CgroupRun | None:
         root = Path("/sys/fs/cgroup")
         if not (root / "cgroup.controllers").exists():
             return None
-        own = root / _own_cgroup("")
-        parent = (
-            (root / f"course-grade-{os.getpid()}")
-            if is_root()
-            else own.parent / f"course-grade-{os.getpid()}"
-        )
-        parent.mkdir(exist_ok=True)
-        available = (parent / "cgroup.controllers").read_text().split()
-        if not {"memory", "pids"} <= set(available):
+        parent = root if is_root() else (root / _own_cgroup("")).parent
+        if not {"memory", "pids"} <= set((parent / "cgroup.controllers").read_text().split()):
             return None
-        (parent / "cgroup.subtree_control").write_text("+memory +pids")
-        group = parent / name
-        group.mkdir()
-        return cls([group], 2)
+        run = parent / name
+        run.mkdir()
+        try:
+            (run / "cgroup.subtree_control").write_text("+memory +pids")
+        except OSError:
+            run.rmdir()
+            raise
+        return cls([run], 2)
 
     @classmethod
-    def _create_v1(cls, name: str) -> Cgroup | None:
-        directories = []
+    def _create_v1(cls, name: str) -> CgroupRun | None:
+        directories: list[Path] = []
         for controller in ("memory", "pids"):
             mount = Path("/sys/fs/cgroup") / controller
             if not (mount / "cgroup.procs").exists():
                 return None
-            group = mount / _own_cgroup(controller).lstrip("/") / f"course-grade-{os.getpid()}-{name}"
-            group.mkdir()
-            directories.append(group)
+            run = mount / _own_cgroup(controller).lstrip("/") / name
+            try:
+                run.mkdir()
+            except OSError:
+                for made in directories:
+                    made.rmdir()
+                raise
+            directories.append(run)
         return cls(directories, 1)
 
-    def _apply(self, limits: Limits) -> None:
+    def group(self, name: str, limits: Limits) -> Cgroup:
+        """A new group for one submission, with its memory and process limits."""
+        group = Cgroup([directory / name for directory in self.directories], self.version, name)
+        for directory in group.directories:
+            directory.mkdir()
+        try:
+            group.apply(limits)
+        except OSError:
+            group.remove()
+            raise
+        return group
+
+    def remove(self) -> None:
+        for directory in self.directories:
+            _remove_cgroup(directory)
+
+
+@dataclass
+class Cgroup:
+    """One submission's cgroup (see :class:`CgroupRun`)."""
+
+    directories: list[Path]
+    version: int
+    name: str
+
+    def apply(self, limits: Limits) -> None:
         memory = str(limits.memory_mb * 2**20)
         if self.version == 2:
             group = self.directories[0]
@@ -413,25 +461,26 @@ class Cgroup:
             (memory_group / "memory.memsw.limit_in_bytes").write_text(memory)
         (pids_group / "pids.max").write_text(str(limits.processes))
 
-    def procs_files(self) -> list[str]:
-        return [str(directory / "cgroup.procs") for directory in self.directories]
+    def procs_files(self, mounted_at: str | None = None) -> list[str]:
+        """The files a process writes ``0`` to in order to join; under ``mounted_at/<i>/`` if given."""
+        if mounted_at is None:
+            return [str(directory / "cgroup.procs") for directory in self.directories]
+        return [f"{mounted_at}/{index}/{self.name}/cgroup.procs" for index in range(len(self.directories))]
 
     def memory_exhausted(self) -> bool:
         """Whether the memory limit was reached (an OOM kill or a failed charge)."""
         try:
             if self.version == 2:
-                events = (self.directories[0] / "memory.events").read_text().split()
-                counts = dict(zip(events[::2], events[1::2], strict=False))
+                counts = _key_values(self.directories[0] / "memory.events")
                 return int(counts.get("oom_kill", 0)) > 0 or int(counts.get("max", 0)) > 0
-            words = (self.directories[0] / "memory.oom_control").read_text().split()
-            counts = dict(zip(words[::2], words[1::2], strict=False))
+            counts = _key_values(self.directories[0] / "memory.oom_control")
             failures = int((self.directories[0] / "memory.failcnt").read_text())
             return int(counts.get("oom_kill", 0)) > 0 or failures > 0
         except (OSError, ValueError):
             return False
 
     def kill_all(self) -> None:
-        """SIGKILL every process left in the group (forked children, detached sessions)."""
+        """SIGKILL every process in the group (forked children and detached sessions included)."""
         if self.version == 2 and (self.directories[0] / "cgroup.kill").exists():
             try:
                 (self.directories[0] / "cgroup.kill").write_text("1")
@@ -451,21 +500,24 @@ class Cgroup:
     def remove(self) -> None:
         self.kill_all()
         for directory in self.directories:
-            for _ in range(50):
-                try:
-                    directory.rmdir()
-                    break
-                except FileNotFoundError:
-                    break
-                except OSError:
-                    import time
+            _remove_cgroup(directory)
 
-                    time.sleep(0.02)
-        if self.version == 2:
-            try:
-                self.directories[0].parent.rmdir()
-            except OSError:  # other submissions' groups are still there
-                pass
+
+def _remove_cgroup(directory: Path) -> None:
+    """``rmdir`` a cgroup, waiting briefly for killed processes to leave it."""
+    for _ in range(100):
+        try:
+            directory.rmdir()
+            return
+        except FileNotFoundError:
+            return
+        except OSError:
+            time.sleep(0.02)
+
+
+def _key_values(path: Path) -> dict[str, str]:
+    words = path.read_text().split()
+    return dict(zip(words[::2], words[1::2], strict=False))
 
 
 def _read_lines(path: Path) -> list[str]:

@@ -4,8 +4,9 @@ One class of chapter 01 (NumPy only, so each child is quick) is graded once:
 honest students beside one student per attack.  Each test then checks what
 the honest students got, what the attacker got, that the run completed, and
 that nothing outside the output folder changed.  The sandbox itself is also
-probed directly (``run_in_sandbox``), with the runner's audit hook out of the
-way, so that the kernel's answer -- not the hook's -- is what is tested.
+probed from inside, by an instructor cell that the runner does not watch (so
+the kernel's answer -- not the audit hook's -- is what is tested), both in a
+child forked by the fork server and in one started from scratch.
 
 The tests run as whatever user runs pytest; CI runs them as root, the case
 where an escape would matter most.
@@ -18,8 +19,10 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 import textwrap
 from pathlib import Path
 
@@ -27,14 +30,16 @@ import nbformat
 import pytest
 
 from course_grader.grader import forbidden_uses, grade_class, spreadsheet_safe
-from course_grader.sandbox import Cgroup, Limits, Sandbox, bubblewrap, is_root, stage_learner_library
+from course_grader.sandbox import Cgroup, Limits, Sandbox, bubblewrap, is_root
 from course_grader.tasks import TASKS
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTION = ROOT / "solutions" / "01_fundamentals.ipynb"
 FULL_MARKS, POINTS = 10.0, {"01.1": 2.0, "01.2": 3.0, "01.3": 3.0, "01.4": 2.0}
 
-needs_sandbox = pytest.mark.skipif(bubblewrap() is None, reason="bubblewrap is not installed")
+#: On CI (CI set) a missing bubblewrap is a failure, not a skip: these tests must run there, as root.
+ON_CI = bool(os.environ.get("CI"))
+needs_sandbox = pytest.mark.skipif(bubblewrap() is None and not ON_CI, reason="bubblewrap is not installed")
 
 RISK = """
 def empirical_risk(theta, features, y):
@@ -198,12 +203,16 @@ def _hostile_students(tmp: Path) -> dict[str, nbformat.NotebookNode]:
         "fork_memory": _with_first_cell(
             """
             import os, time
-            for _ in range(3):
-                if os.fork() == 0:
+            children = []
+            for _ in range(3):  # each under the per-process limit, together over the submission's
+                pid = os.fork()
+                if pid == 0:
                     hog = b"x" * (700 * 2**20)
-                    time.sleep(60)
+                    time.sleep(5)
                     os._exit(0)
-            time.sleep(3)
+                children.append(pid)
+            for pid in children:
+                os.waitpid(pid, 0)
             """
         ),
         "fork_bomb": _with_first_cell(
@@ -298,6 +307,8 @@ ODD_NAMES = ['=HYPERLINK("x")', "+cmd", "@SUM(A1)", "-1", "a" * 240, "new\nline"
 @pytest.fixture(scope="module")
 def hostile_class(tmp_path_factory):
     if bubblewrap() is None:
+        if ON_CI:
+            pytest.fail("bubblewrap is not installed on CI (.ci/run installs it)")
         pytest.skip("bubblewrap is not installed")
     tmp = tmp_path_factory.mktemp("hostile")
     secret = tmp / "root-only.txt"
@@ -498,63 +509,129 @@ def test_feedback_file_names_are_safe_and_unique(hostile_class):
 PROBE = r"""
 import ctypes, json, os
 libc = ctypes.CDLL(None, use_errno=True)
-report = {"uid": os.getuid(), "status": open("/proc/self/status").read()}
-report["umount"] = libc.umount2(b"/grading/job", 2) == 0
-report["remount"] = libc.mount(b"none", b"/", None, 32 | 4096, None) == 0  # MS_REMOUNT | MS_BIND
-report["unshare_user"] = libc.unshare(0x10000000) == 0  # CLONE_NEWUSER
-report["visible"] = [p for p in __PATHS__ if os.path.exists(p)]
-report["repository"] = os.listdir(__ROOT__) if os.path.isdir(__ROOT__) else []
-report["kill_init"] = True
-try:
-    os.kill(1, 9)
-except OSError:
-    report["kill_init"] = False
-try:
-    open("/work/main/.venv/planted", "w")
-    report["writes_environment"] = True
-except OSError:
-    report["writes_environment"] = False
-print(json.dumps(report))
+status = dict(line.split(":\t", 1) for line in open("/proc/self/status").read().splitlines() if ":\t" in line)
+probe = {
+    "uid": os.getuid(),
+    "caps": sum(int(status[key], 16) for key in ("CapEff", "CapPrm", "CapBnd", "CapAmb")),
+    "nnp": int(status["NoNewPrivs"]),
+    "umount": libc.umount2(b"/grading/job", 2) == 0 or libc.umount2(b"/grading/work", 2) == 0,
+    "remount": libc.mount(b"none", b"/", None, 32 | 4096, None) == 0,
+    "visible": [p for p in __PATHS__ if os.path.exists(p)],
+    "listed": {d: os.listdir(d) for d in ("/grading/jobs", "/grading/cgroup") if os.path.isdir(d)},
+    "repository": sorted(os.listdir(__ROOT__)) if os.path.isdir(__ROOT__) else [],
+    "processes": len([p for p in os.listdir("/proc") if p.isdigit()]),
+    "userns": libc.unshare(0x10000000) == 0,  # CLONE_NEWUSER
+}
+for name, attempt in (("writes_environment", lambda: open(__VENV__ + "/planted", "w")),
+                      ("writes_job", lambda: open("/grading/job/planted", "w"))):
+    try:
+        attempt()
+        probe[name] = True
+    except OSError:
+        probe[name] = False
+raise RuntimeError("PROBE" + json.dumps(probe, separators=(",", ":")))
 """
 
 
-def run_in_sandbox(code: str, tmp: Path) -> dict:
-    """Run ``code`` with this interpreter in the grader's sandbox (no runner, no audit hook)."""
-    library = stage_learner_library(tmp / "library")
-    (tmp / "job").mkdir()
-    (tmp / "work").mkdir()
-    sandbox = Sandbox.choose(Limits(), library)
-    command = sandbox.command(tmp / "job", tmp / "work", 2_100_000_042)
-    start = len(command) - 1 - command[::-1].index(sys.executable)
-    result = subprocess.run(
-        [*command[: start + 1], "-I", "-c", code], capture_output=True, text=True, timeout=60, cwd=tmp
-    )
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
-
-
-@needs_sandbox
-def test_the_sandboxed_child_has_no_privilege_and_sees_only_the_allow_list(tmp_path):
-    secret = tmp_path / "secret.txt"
+def _probe_assignment(tmp: Path) -> Path:
+    """Chapter 01 with one more instructor cell: the probe, run by the grader's own runner (no hook on it)."""
+    secret = tmp / "secret.txt"
     secret.write_text("x")
     repository = [ROOT / ".git", ROOT / "README.md", ROOT / "solutions", ROOT / "course_grader"]
     paths = [*map(str, repository), "/root/.bashrc", "/home", "/etc/shadow", "/etc/passwd", str(secret),
-             "/var", "/sys/fs/cgroup"]  # fmt: skip
-    probe = PROBE.replace("__PATHS__", repr(paths)).replace("__ROOT__", repr(str(ROOT)))
-    report = run_in_sandbox(probe, tmp_path)
-    status = dict(line.split(":\t", 1) for line in report["status"].splitlines() if ":\t" in line)
-    assert report["uid"] != 0
-    assert (
-        int(status["CapEff"], 16) == 0 and int(status["CapPrm"], 16) == 0 and int(status["CapBnd"], 16) == 0
-    )
-    assert status["NoNewPrivs"].strip() == "1"
-    assert not report["umount"] and not report["remount"] and not report["kill_init"]
-    assert not report["writes_environment"]
-    assert report["visible"] == []
-    # The repository shows at most the virtual environment that holds the interpreter.
-    assert set(report["repository"]) <= {".venv"}
-    if not is_root():  # as a normal user the sandbox forbids nested user namespaces
-        assert not report["unshare_user"]
+             "/var", "/sys/fs/cgroup", str(tmp)]  # fmt: skip
+    code = PROBE.replace("__PATHS__", repr(paths)).replace("__ROOT__", repr(str(ROOT)))
+    code = code.replace("__VENV__", repr(str(Path(sys.prefix))))
+    notebook = nbformat.read(SOLUTION, as_version=4)
+    notebook.cells.insert(3, nbformat.v4.new_code_cell(code))
+    path = tmp / "assignment" / SOLUTION.name
+    path.parent.mkdir()
+    nbformat.write(notebook, path)
+    return path
+
+
+@needs_sandbox
+@pytest.mark.parametrize("fork_server", [True, False], ids=["forked", "fresh-process"])
+def test_the_sandboxed_child_has_no_privilege_and_sees_only_the_allow_list(tmp_path, fork_server):
+    assignment = _probe_assignment(tmp_path)
+    (tmp_path / "submissions").mkdir()
+    for student in ("alice", "bob"):
+        nbformat.write(_submission(), tmp_path / "submissions" / f"{student}.ipynb")
+    results = grade_class(
+        assignment, tmp_path / "submissions", tmp_path / "out", limits=Limits(seconds=60), jobs=2,
+        fork_server=fork_server,
+    )  # fmt: skip
+    for result in results:
+        note = next(note for note in result.notes if "PROBE" in note)
+        probe = json.loads(note.split("PROBE", 1)[1])
+        assert result.total == FULL_MARKS  # the probe cell is the instructor's; it costs nothing
+        assert probe["uid"] != 0 and probe["caps"] == 0 and probe["nnp"] == 1
+        assert not probe["umount"] and not probe["remount"]
+        assert not probe["writes_environment"] and not probe["writes_job"]
+        assert probe["visible"] == []
+        assert all(listing == [] for listing in probe["listed"].values())  # other jobs, the cgroups
+        # The repository shows at most the virtual environment that holds the interpreter.
+        assert set(probe["repository"]) <= {".venv"}
+        assert probe["processes"] <= 3  # its own PID namespace: the runner (and bwrap's init)
+
+
+AS_NORMAL_USER = """
+set -e
+for path in "$@"; do  # what the user must read but lies under /root: bound into a fresh /root
+    mkdir -p "/tmp/course-grade-bind$path" && mount --bind "$path" "/tmp/course-grade-bind$path"
+done
+if [ "$#" -gt 0 ]; then
+    mount -t tmpfs -o mode=0755 tmpfs /root
+    for path in "$@"; do mkdir -p "$path" && mount --move "/tmp/course-grade-bind$path" "$path"; done
+fi
+exec setpriv --reuid=1000 --regid=1000 --clear-groups -- env HOME="$WORK" "$PYTHON" -c "$SCRIPT"
+"""
+
+GRADE_AS_NORMAL_USER = """
+import json, os, sys
+from pathlib import Path
+from course_grader.grader import grade_class
+work = Path(os.environ["WORK"])
+results = grade_class(Path(os.environ["ASSIGNMENT"]), work / "submissions", work / "out", jobs=2)
+print(json.dumps({"uid": os.getuid(), "results": {r.student: [r.total, r.notes] for r in results}}))
+"""
+
+
+@needs_sandbox
+def test_a_normal_user_grades_in_a_user_namespace_sandbox(tmp_path_factory):
+    """As root (CI), grade as uid 1000 in a mount namespace where the interpreter stays readable."""
+    if not is_root() or not shutil.which("unshare") or not shutil.which("setpriv"):
+        pytest.skip("needs root to become a normal user; as a normal user the other tests are this test")
+    work = Path(tempfile.mkdtemp(prefix="course-grade-user-"))
+    try:
+        work.chmod(0o777)
+        assignment = _probe_assignment(work)
+        (work / "submissions").mkdir()
+        nbformat.write(_submission(), work / "submissions" / "honest.ipynb")
+        nbformat.write(_hostile_students(work)["escape"], work / "submissions" / "escape.ipynb")
+        for path in [work, *work.rglob("*")]:
+            path.chmod(0o777 if path.is_dir() else 0o666)
+        under_root = sorted(
+            {str(p) for p in (Path(sys.base_prefix), Path(sys.prefix), ROOT) if p.is_relative_to("/root")}
+        )
+        environment = {"WORK": str(work), "PYTHON": sys.executable, "SCRIPT": GRADE_AS_NORMAL_USER,
+                       "ASSIGNMENT": str(assignment), "PATH": os.environ.get("PATH", "/bin")}  # fmt: skip
+        result = subprocess.run(
+            ["unshare", "-m", "--propagation", "private", "sh", "-c", AS_NORMAL_USER, "sh", *under_root],
+            capture_output=True, text=True, timeout=600, env=environment, cwd="/",
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr[-3000:]
+        report = json.loads(result.stdout.strip().splitlines()[-1])
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    assert report["uid"] == 1000
+    for student, (total, notes) in report["results"].items():
+        assert total == FULL_MARKS, (student, notes)
+        probe = json.loads(next(note for note in notes if "PROBE" in note).split("PROBE", 1)[1])
+        assert probe["caps"] == 0 and probe["nnp"] == 1 and not probe["userns"]
+        assert not probe["umount"] and not probe["remount"] and not probe["writes_job"]
+        assert probe["visible"] == [] and set(probe["repository"]) <= {".venv"}
+    assert "refused: the submission tried to use ctypes" in " ".join(report["results"]["escape"][1])
 
 
 def test_without_bubblewrap_root_is_refused_unless_asked(tmp_path, monkeypatch):
