@@ -30,7 +30,7 @@ import nbformat
 import pytest
 
 from course_grader.grader import forbidden_uses, grade_class, spreadsheet_safe
-from course_grader.sandbox import Cgroup, Limits, Sandbox, bubblewrap, is_root
+from course_grader.sandbox import CgroupRun, Limits, Sandbox, bubblewrap, is_root
 from course_grader.tasks import TASKS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -451,7 +451,7 @@ def test_whole_submission_limits_hold_without_stopping_it(hostile_class, student
 
 
 def test_forked_memory_is_capped_for_the_submission_as_a_whole(hostile_class):
-    probe = Cgroup.create("probe", Limits())
+    probe = CgroupRun.create()
     if probe is None:
         pytest.skip("no cgroup here: memory is capped per process only")
     probe.remove()
