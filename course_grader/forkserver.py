@@ -93,12 +93,12 @@ class ForkServer:
             self.statuses[report["id"]] = int(report["status"])
             self.finished.setdefault(report["id"], threading.Event()).set()
 
-    def spawn(self, name: str, job: str, slot: int, cgroup: Cgroup, limits: Limits, message_fd: int) -> None:
-        """Fork the child ``name`` for the job folder ``jobs/job``; its messages go to ``message_fd``."""
+    def spawn(self, name: str, job: str, number: int, cgroup: Cgroup, limits: Limits, fd: int) -> None:
+        """Fork the child ``name`` for the job folder ``jobs/job``; its messages go to the pipe ``fd``."""
         request = {
             "id": name,
             "job": job,
-            "uid": SANDBOX_UID_BASE + slot,
+            "uid": SANDBOX_UID_BASE + number,
             "procs": cgroup.procs_files(mounted_at="/grading/cgroup"),
             "limits": {
                 "memory_bytes": limits.memory_mb * 2**20,
@@ -109,7 +109,7 @@ class ForkServer:
         }
         self.finished[name] = threading.Event()
         with self.lock:
-            socket.send_fds(self.control, [json.dumps(request).encode()], [message_fd])
+            socket.send_fds(self.control, [json.dumps(request).encode()], [fd])
 
     def wait(self, name: str, timeout: float) -> int | None:
         """The child's exit status, or ``None`` if it has not ended within ``timeout`` seconds."""

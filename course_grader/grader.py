@@ -25,11 +25,12 @@ from __future__ import annotations
 import argparse
 import base64
 import binascii
+import builtins
 import csv
 import hashlib
+import itertools
 import json
 import os
-import queue
 import re
 import select
 import shutil
@@ -41,6 +42,7 @@ import tempfile
 import threading
 import time
 import unicodedata
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -53,6 +55,7 @@ from course_grader.judging import judge
 from course_grader.model import Task
 from course_grader.sandbox import Cgroup, CgroupRun, Limits, Sandbox, stage_learner_library
 from course_grader.tasks import TASKS
+from course_lib.grading.runner import PROC_REFUSAL, REFUSED_EVENTS
 
 TASK_CALL = re.compile(r"""assert_task\(\s*["'](\d+\.\d+)["']""")
 SELF_CHECK_TAG = "self-check"
@@ -61,7 +64,13 @@ COLAB_SETUP_TAG = "colab-setup"
 #: A submitted notebook larger than this is not read.
 MAX_NOTEBOOK_BYTES = 16 * 2**20
 #: An output with more elements than this is not converted.
-MAX_OUTPUT_ELEMENTS = 2**24
+MAX_OUTPUT_ELEMENTS = 2**20
+#: A message line longer than this is dropped unread (an output of MAX_OUTPUT_ELEMENTS, base64, fits).
+MAX_LINE_BYTES = 12 * 2**20
+#: The grader's own messages nest two deep; a line with more brackets than this is not parsed.
+MAX_BRACKETS = 16
+#: A submitted notebook with more JSON containers than this is not parsed (a real one has far fewer).
+MAX_NOTEBOOK_CONTAINERS = 500_000
 MAX_TEXT = 300
 
 
@@ -215,7 +224,10 @@ def _cell_source(cell: dict[str, Any]) -> str | None:
 def read_answers(path: Path, answer_ids: list[str]) -> tuple[dict[str, str], list[str]]:
     """The learner's answer-cell sources by grade_id; everything else in the file is ignored."""
     try:
-        notebook = json.loads(_read_regular_file(path, MAX_NOTEBOOK_BYTES))
+        raw = _read_regular_file(path, MAX_NOTEBOOK_BYTES)
+        if raw.count(b"[") + raw.count(b"{") > MAX_NOTEBOOK_CONTAINERS:
+            raise ValueError("it nests more lists and objects than any notebook does")
+        notebook = json.loads(raw)
     except (OSError, ValueError, RecursionError, UnicodeDecodeError) as error:
         return {}, [f"could not read the notebook: {_safe_text(str(error) or type(error).__name__)}"]
     cells = notebook.get("cells") if isinstance(notebook, dict) else None
@@ -251,25 +263,34 @@ def _watch_patterns(assignment: Assignment) -> list[str]:
     return sorted({pattern for task in tasks for pattern in (*task.forbidden, *task.forbidden_in_answer)})
 
 
-def write_job(job: Path, assignment: Assignment, answers: dict[str, str]) -> None:
-    """The child's instructions (``job.json``) and every case's inputs, as plain arrays and JSON."""
+def write_job(job: Path, assignment: Assignment, answers: dict[str, str], only: str | None = None) -> None:
+    """The child's instructions (``job.json``) and its cases' inputs, as plain arrays and JSON.
+
+    With ``only`` (a task id) the job ends with that task's evaluation and
+    holds no other task's evaluation or inputs: nothing runs after it.
+    """
     (job / "inputs").mkdir(parents=True)
     steps = []
-    for step in assignment.steps:
+    for index, step in enumerate(assignment.steps):
         if step["kind"] == "answer":
-            steps.append({**step, "source": answers.get(step["grade_id"], "")})
-        elif step["kind"] == "evaluate":
+            steps.append({**step, "index": index, "source": answers.get(step["grade_id"], "")})
+        elif step["kind"] == "evaluate" and only in (None, step["task_id"]):
             task = TASKS[step["task_id"]]
             cases = task.cases(hidden=True)
-            for index, case in enumerate(cases):
-                np.savez(job / "inputs" / f"{task.task_id}__{index}.npz", **case.arrays())
-                (job / "inputs" / f"{task.task_id}__{index}.json").write_text(json.dumps(case.kwargs))
-            meta = {"task_id": task.task_id, "answer": task.answer, "kind": task.kind}
-            steps.append(
-                {"kind": "evaluate", "task": {**meta, "backend": task.backend, "n_cases": len(cases)}}
-            )
-        else:
-            steps.append(step)
+            for number, case in enumerate(cases):
+                np.savez(job / "inputs" / f"{task.task_id}__{number}.npz", **case.arrays())
+                (job / "inputs" / f"{task.task_id}__{number}.json").write_text(json.dumps(case.kwargs))
+            meta = {
+                "task_id": task.task_id,
+                "answer": task.answer,
+                "kind": task.kind,
+                "backend": task.backend,
+            }
+            steps.append({"kind": "evaluate", "index": index, "task": {**meta, "n_cases": len(cases)}})
+            if only is not None:
+                break
+        elif step["kind"] == "setup":
+            steps.append({**step, "index": index})
     (job / "job.json").write_text(json.dumps({"steps": steps, "watch": _watch_patterns(assignment)}))
     for path in [job, *job.rglob("*")]:
         path.chmod(0o755 if path.is_dir() else 0o644)
@@ -285,19 +306,36 @@ class ChildReport:
     evaluated: set[str] = field(default_factory=set)
     used: list[tuple[str, int]] = field(default_factory=list)  # (name, step)
     refused: list[str] = field(default_factory=list)
-    cell_errors: list[str] = field(default_factory=list)
+    cell_errors: list[tuple[int, str]] = field(default_factory=list)  # (step, message)
+    setup_failed: str = ""
     finished: bool = False
     rejected: int = 0
     overflow: bool = False
 
+    def merge(self, other: ChildReport) -> None:
+        """Add what another child of the same submission sent (each child reports on its own task)."""
+        for name in ("outputs", "errors", "missing"):
+            for key, value in getattr(other, name).items():
+                getattr(self, name).setdefault(key, value)
+        self.evaluated |= other.evaluated
+        self.used += [entry for entry in other.used if entry not in self.used]
+        self.cell_errors += [entry for entry in other.cell_errors if entry not in self.cell_errors]
+        self.refused += [what for what in other.refused if what not in self.refused]
+        self.rejected += other.rejected
+        self.overflow |= other.overflow
+        self.setup_failed = self.setup_failed or other.setup_failed
+
     def take(self, line: bytes, known: dict[str, int]) -> None:
         """Record one message line, or count it as rejected if any field is not what it must be."""
-        try:
-            message = json.loads(line)
-        except (ValueError, RecursionError, UnicodeDecodeError):
+        if line.count(b"[") + line.count(b"{") > MAX_BRACKETS:  # never hand a nesting bomb to json
             self.rejected += 1
             return
-        if not isinstance(message, dict) or not self._take(message, known):
+        try:
+            message = json.loads(line)
+            accepted = isinstance(message, dict) and self._take(message, known)
+        except (ValueError, TypeError, RecursionError, UnicodeDecodeError, OverflowError, MemoryError):
+            accepted = False
+        if not accepted:
             self.rejected += 1
 
     def _take(self, message: dict[str, Any], known: dict[str, int]) -> bool:
@@ -322,10 +360,14 @@ class ChildReport:
         elif event == "used" and isinstance(message.get("name"), str) and type(message.get("step")) is int:
             if len(self.used) < 1000:
                 self.used.append((_text(message["name"]), message["step"]))
-        elif event == "refused" and isinstance(message.get("what"), str) and len(self.refused) < 100:
-            self.refused.append(_text(message["what"]))
+        elif event == "refused" and message.get("what") in REFUSALS:
+            if message["what"] not in self.refused:
+                self.refused.append(message["what"])
+        elif event == "setup_failed":
+            self.setup_failed = exception_name(_text(message.get("message")))
         elif event == "cell_error" and len(self.cell_errors) < 100:
-            self.cell_errors.append(f"{_text(message.get('cell'))}: {_text(message.get('message'))}")
+            step, text = message.get("step"), _text(message.get("message"))
+            self.cell_errors.append((step if type(step) is int else -1, text))
         elif event == "finished":
             self.finished = True
         elif event not in ("started", "step"):
@@ -344,7 +386,9 @@ def _safe_text(text: str) -> str:
 
 def _decode_array(shape: Any, data: Any) -> np.ndarray | None:
     """A float64 array from a message's ``shape`` and base64 ``data``, or ``None`` if they do not agree."""
-    if not (isinstance(shape, list) and len(shape) <= 8 and all(type(n) is int and n >= 0 for n in shape)):
+    if not isinstance(shape, list) or len(shape) > 8:
+        return None
+    if not all(type(n) is int and 0 <= n <= MAX_OUTPUT_ELEMENTS for n in shape):
         return None
     count = int(np.prod(shape, dtype=object)) if shape else 1
     if count > MAX_OUTPUT_ELEMENTS or not isinstance(data, str) or len(data) > 4 * (8 * count + 2) // 3 + 4:
@@ -362,23 +406,31 @@ def _read_messages(
     stream: Any, report: ChildReport, known: dict[str, int], limit: int, stop: threading.Event
 ):
     """Read the child's pipe line by line until it closes or ``stop`` is set; at most ``limit`` bytes."""
-    buffer, total = b"", 0
+    buffer, total, skipping = bytearray(), 0, False
     descriptor = stream.fileno()
     while not stop.is_set():
         ready, _, _ = select.select([descriptor], [], [], 0.1)
         if not ready:
             continue
-        chunk = os.read(descriptor, 2**16)
+        chunk = os.read(descriptor, 2**20)
         if not chunk:
             break
         total += len(chunk)
         if total > limit:
             report.overflow = True
             break
+        start = len(buffer)
         buffer += chunk
-        *lines, buffer = buffer.split(b"\n")
-        for line in lines:
-            report.take(line, known)
+        while (end := buffer.find(b"\n", start)) >= 0:
+            if not skipping:
+                report.take(bytes(buffer[:end]), known)
+            skipping = False
+            del buffer[: end + 1]
+            start = 0
+        if len(buffer) > MAX_LINE_BYTES:  # an endless line: drop it, and the rest of it as it comes
+            report.rejected += 0 if skipping else 1
+            buffer.clear()
+            skipping = True
 
 
 @dataclass
@@ -389,27 +441,29 @@ class Runtime:
     scratch: Path
     cgroups: CgroupRun | None = None
     server: ForkServer | None = None
+    #: Each submission's number, which makes its user id (as root): no two share one.
+    numbers: Iterator[int] = field(default_factory=itertools.count)
 
 
 class _Child:
     """One running submission, started from scratch or forked by the fork server."""
 
-    def __init__(self, runtime: Runtime, job: Path, work: Path, slot: int, cgroup: Cgroup | None) -> None:
+    def __init__(self, runtime: Runtime, job: Path, work: Path, number: int, cgroup: Cgroup | None) -> None:
         self.runtime, self.cgroup, self.name = runtime, cgroup, job.parent.name
         self.returncode: int | None = None
         self.process: subprocess.Popen | None = None
-        if runtime.server is not None and cgroup is not None and self._fork(job, slot, cgroup):
+        if runtime.server is not None and cgroup is not None and self._fork(job, number, cgroup):
             return
-        self.process = runtime.sandbox.start(job, work, slot, cgroup)
+        self.process = runtime.sandbox.start(job, work, number, cgroup)
         self.messages = self.process.messages
 
-    def _fork(self, job: Path, slot: int, cgroup: Cgroup) -> bool:
+    def _fork(self, job: Path, number: int, cgroup: Cgroup) -> bool:
         """Ask the fork server for the child; ``False`` if it is gone (the child then starts from scratch)."""
         read_end, write_end = os.pipe()
         try:
             job_path = str(job.relative_to(self.runtime.scratch / "jobs"))
             self.runtime.server.spawn(
-                self.name, job_path, slot, cgroup, self.runtime.sandbox.limits, write_end
+                self.name, job_path, number, cgroup, self.runtime.sandbox.limits, write_end
             )
         except OSError:
             os.close(read_end)
@@ -446,21 +500,45 @@ class _Child:
 
 
 def run_submission(
-    runtime: Runtime, assignment: Assignment, answers: dict[str, str], slot: int
+    runtime: Runtime, assignment: Assignment, answers: dict[str, str], number: int
 ) -> tuple[ChildReport, list[str]]:
-    """Run one submission's child to the end (or the time limit) and collect what it sent."""
+    """Run a submission and collect what it sent, with notes on how it ended.
+
+    With a fork server each task gets a child of its own whose job ends with
+    that task's evaluation, so no later cell can touch an earlier task's
+    outputs (forking makes this cheap).  Without one, one child runs every
+    step and the grader keeps the first output of each case.
+    """
+    if runtime.server is None:
+        return run_child(runtime, assignment, answers, number, only=None)
+    report, notes = ChildReport(), []
+    for slot in assignment.slots:
+        part, part_notes = run_child(runtime, assignment, answers, number, only=slot.task_id)
+        report.merge(part)
+        notes += [note for note in part_notes if note not in notes]
+        if not part.finished:  # it stopped before its end: every later child would stop there too
+            break
+    report.finished = True
+    return report, notes
+
+
+def run_child(
+    runtime: Runtime, assignment: Assignment, answers: dict[str, str], number: int, only: str | None
+) -> tuple[ChildReport, list[str]]:
+    """Run one child to the end (or the time limit) and collect what it sent."""
     limits = runtime.sandbox.limits
     folder = Path(tempfile.mkdtemp(prefix="submission-", dir=runtime.scratch / "jobs"))
     folder.chmod(0o711)  # an unsandboxed child that dropped to its own user id reaches its folders only
     job, work = folder / "job", folder / "work"
-    write_job(job, assignment, answers)
+    write_job(job, assignment, answers, only)
     work.mkdir()
     work.chmod(0o700)
-    known = {slot_.task_id: len(TASKS[slot_.task_id].cases(hidden=True)) for slot_ in assignment.slots}
+    tasks = [slot.task_id for slot in assignment.slots if only in (None, slot.task_id)]
+    known = {task_id: len(TASKS[task_id].cases(hidden=True)) for task_id in tasks}
     cgroup = runtime.cgroups.group(folder.name, limits) if runtime.cgroups is not None else None
     report, notes = ChildReport(), []
     try:
-        child = _Child(runtime, job, work, slot, cgroup)
+        child = _Child(runtime, job, work, number, cgroup)
         stop = threading.Event()
         reader = threading.Thread(
             target=_read_messages,
@@ -492,7 +570,9 @@ def run_submission(
         )
     if report.rejected:
         notes.append(f"{report.rejected} malformed message(s) from the submission were ignored")
-    notes += [f"refused: the submission tried to {what}" for what in dict.fromkeys(report.refused)]
+    notes += [f"refused: the submission tried to {what}" for what in report.refused]
+    if report.setup_failed:
+        notes.append(f"the grader could not start this submission's sandbox ({report.setup_failed})")
     return report, notes
 
 
@@ -501,12 +581,30 @@ def run_submission(
 # --------------------------------------------------------------------------------------
 
 
-def _error_text(message: str, public: bool) -> str:
+#: Exception names that feedback may repeat: Python's own.  No other text from the child reaches the
+#: feedback, since the learner's code can read its inputs (hidden ones included) and raise them.
+BUILTIN_EXCEPTIONS = frozenset(
+    name
+    for name, value in vars(builtins).items()
+    if isinstance(value, type) and issubclass(value, BaseException)
+)
+
+
+def exception_name(message: str) -> str:
+    """``"raised ValueError"`` for a Python exception, ``"raised an exception"`` for any other."""
+    name = message.split(":", 1)[0].strip()
+    return f"raised {name}" if name in BUILTIN_EXCEPTIONS else "raised an exception"
+
+
+def _error_text(message: str) -> str:
     if message.startswith("NotImplementedError"):
         return "not answered yet (the cell still raises NotImplementedError)"
-    if not public:  # the learner's own message could quote the hidden inputs
-        return f"raised {message.split(':', 1)[0]}"
-    return f"raised {message}"
+    return exception_name(message) + " (your self-check cell shows the message)"
+
+
+def _shown_name(name: str) -> str:
+    """A recorded library name as feedback shows it: no digits (they could carry a hidden input)."""
+    return re.sub(r"\d", "#", name)[:80]
 
 
 def forbidden_uses(task: Task, window: tuple[int, int], used: list[tuple[str, int]]) -> list[str]:
@@ -530,14 +628,14 @@ def judge_task(slot: TaskSlot, task: Task, report: ChildReport) -> TaskResult:
     cases = task.cases(hidden=True)
     result = TaskResult(task.task_id, task.title, 0.0, slot.points, 0, len(cases))
     if used := forbidden_uses(task, slot.window, report.used):
-        names = ", ".join(f"`{name}`" for name in used[:3])
+        names = ", ".join(f"`{_shown_name(name)}`" for name in used[:3])
         result.messages.append(
             f"your submission used {names} while it ran; this task asks you to write it yourself, "
             "so it scores 0"
         )
         return result
     if task.task_id in report.missing:
-        result.messages.append(report.missing[task.task_id])
+        result.messages.append(f"`{task.answer}` is not defined")
         return result
     for index, case in enumerate(cases):
         is_public = index < len(task.public)
@@ -546,7 +644,7 @@ def judge_task(slot: TaskSlot, task: Task, report: ChildReport) -> TaskResult:
         if output is None:
             error = report.errors.get((task.task_id, index))
             reason = (
-                _error_text(error, is_public)
+                _error_text(error)
                 if error
                 else "not evaluated (the grading process stopped before this task)"
             )
@@ -562,6 +660,17 @@ def judge_task(slot: TaskSlot, task: Task, report: ChildReport) -> TaskResult:
     return result
 
 
+#: What a child may say it was refused (anything else it says is ignored).
+REFUSALS = frozenset([*REFUSED_EVENTS.values(), PROC_REFUSAL])
+
+
+def _step_name(assignment: Assignment, step: int) -> str:
+    """The instructor's name for step ``step`` ("answer cell 'task1_answer'"), never the child's words."""
+    if 0 <= step < len(assignment.steps):
+        return assignment.steps[step].get("name") or f"the evaluation of {assignment.steps[step]['task_id']}"
+    return "a cell"
+
+
 def _zero(assignment: Assignment, message: str) -> list[TaskResult]:
     return [
         TaskResult(slot.task_id, TASKS[slot.task_id].title, 0.0, slot.points, 0, 0, [message])
@@ -569,19 +678,15 @@ def _zero(assignment: Assignment, message: str) -> list[TaskResult]:
     ]
 
 
-def grade_one(
-    student: str, path: Path, assignment: Assignment, runtime: Runtime, slots: queue.Queue
-) -> StudentResult:
+def grade_one(student: str, path: Path, assignment: Assignment, runtime: Runtime) -> StudentResult:
     """One student's row, whatever their submission does: a failure here costs only them."""
     start = time.perf_counter()
     try:
         answers, notes = read_answers(path, assignment.answer_ids)
-        slot = slots.get()
-        try:
-            report, run_notes = run_submission(runtime, assignment, answers, slot)
-        finally:
-            slots.put(slot)
-        notes += run_notes + report.cell_errors
+        report, run_notes = run_submission(runtime, assignment, answers, next(runtime.numbers))
+        notes += run_notes + [
+            f"{_step_name(assignment, step)}: {exception_name(text)}" for step, text in report.cell_errors
+        ]
         tasks = [judge_task(slot_, TASKS[slot_.task_id], report) for slot_ in assignment.slots]
     except Exception as error:  # noqa: BLE001 -- one submission must never stop the class
         notes = [f"this submission could not be graded ({type(error).__name__}); every task scores 0"]
@@ -640,13 +745,9 @@ def grade_class(
         if require_sandbox and runtime.sandbox.mode == "none":
             raise RuntimeError("bubblewrap (bwrap) is required but not available: apt-get install bubblewrap")
         workers = max(1, jobs or os.cpu_count() or 2)
-        slots: queue.Queue = queue.Queue()
-        for slot in range(workers):
-            slots.put(slot)
         with ThreadPoolExecutor(max_workers=workers) as pool:
             futures = [
-                pool.submit(grade_one, student, path, assignment, runtime, slots)
-                for student, path in found.items()
+                pool.submit(grade_one, student, path, assignment, runtime) for student, path in found.items()
             ]
             results = [future.result() for future in futures]
     finally:
@@ -713,9 +814,12 @@ protection:
   interpreter, the installed packages and the system libraries (read-only),
   the learner's side of course_lib, its own inputs and a size-capped work
   folder; no network, no other process, not the repository, the solutions,
-  other submissions, home folders or this output folder.  Started as root, the
-  child becomes an unprivileged user id without capabilities; started as a
-  normal user, it keeps your user id inside a user namespace without
+  other submissions, home folders or this output folder; a seccomp filter
+  refuses namespaces, mounts, keyrings, ptrace, bpf and the like.  Started as
+  root, the child becomes an unprivileged user id of its own without
+  capabilities, and a fork server that has imported the setup cells' modules
+  once forks every run (--fresh-processes: start each from scratch); started
+  as a normal user, it keeps your user id inside a user namespace without
   capabilities.
 
   Memory (tmpfs and /dev/shm included) and the number of processes are capped
@@ -724,7 +828,7 @@ protection:
   inside a delegated cgroup v2 subtree (for example under
   `systemd-run --user --scope -p Delegate=yes course-grade ...`).  Without a
   cgroup the limits hold per process: address space (--memory-mb), CPU
-  time, file size, and, as root, the number of processes of the slot's user
+  time, file size, and, as root, the number of processes of the submission's user
   id; the writable space is the work folder (--disk-mb) plus 16 MB of /tmp
   and 64 MB of /dev/shm.
 
@@ -749,7 +853,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--submissions", type=Path, required=True, help="folder of submitted notebooks")
     parser.add_argument("--out", type=Path, required=True, help="where grades.csv and feedback/ go")
-    parser.add_argument("--seconds", type=float, default=60.0, help="time limit per submission (default 60)")
+    parser.add_argument(
+        "--seconds",
+        type=float,
+        default=60.0,
+        help="time limit for each run of a submission (default 60; with a fork server, one run per task)",
+    )
     parser.add_argument("--memory-mb", type=int, default=4096, help="memory per submission (default 4096)")
     parser.add_argument("--disk-mb", type=int, default=256, help="size of the work folder (default 256)")
     parser.add_argument("--processes", type=int, default=512, help="processes and threads (default 512)")

@@ -7,10 +7,12 @@ The grader runs every submission through a :class:`Sandbox`:
   system libraries (read-only), the learner's side of ``course_lib`` staged by
   the grader (read-only), the job's inputs (read-only), and size-capped
   ``tmpfs`` folders for the work folder, ``/tmp`` and ``/dev/shm``.  Inside it,
-  ``setpriv`` becomes a user id of its own for every parallel slot, with no
+  ``setpriv`` becomes a user id of the submission's own, with no
   capabilities, an empty bounding set and ``no_new_privs``, before Python
   starts.  Nothing the child can reach was hidden by an overlay that it
-  could unmount: what is not on the list was never mounted.
+  could unmount: what is not on the list was never mounted.  With a cgroup,
+  children are forked by a fork server instead of started from scratch
+  (:mod:`course_grader.forkserver`), with the same view and the same drop.
 * **bubblewrap as a normal user** (``mode="bubblewrap-user"``): the same view,
   built in a user namespace; the child keeps the instructor's user id but no
   capabilities, and may not create further user namespaces.
@@ -18,6 +20,9 @@ The grader runs every submission through a :class:`Sandbox`:
   temporary work folder.  As root this mode is refused unless the instructor
   accepts the risk explicitly (``course-grade --no-sandbox-as-root``), and
   even then the child drops to an unprivileged user first.
+
+In every bubblewrap mode a seccomp filter (``course_lib/grading/seccomp.py``)
+refuses new namespaces, mounts, keyrings, ``ptrace`` and the like.
 
 Limits hold for the whole submission where a cgroup can be had (root, or a
 delegated cgroup v2 subtree): memory including ``tmpfs`` and ``/dev/shm``, and
@@ -28,6 +33,7 @@ as root) and the writable space is the sum of the ``tmpfs`` sizes.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import resource
 import shutil
@@ -40,7 +46,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-#: The user ids the child becomes when the grader runs as root: one per parallel slot, far above
+from course_lib.grading.seccomp import filter_program
+
+#: The user ids the child becomes when the grader runs as root: one per submission, far above
 #: the ids that distributions hand out to people, so no file on the host belongs to them.
 SANDBOX_UID_BASE = 2_100_000_000
 #: Where things appear inside the sandbox.
@@ -51,6 +59,8 @@ CHILD_JOBS, CHILD_CGROUPS = "/grading/jobs", "/grading/cgroup"
 LEARNER_MODULES = ("notebook.py", "grading")
 #: Write end of the pipe that carries the child's messages to the grader.
 MESSAGE_FD = 3
+#: Where bubblewrap reads the seccomp filter (course_lib/grading/seccomp.py) for a fresh child.
+SECCOMP_FD = 4
 
 
 @dataclass(frozen=True)
@@ -220,9 +230,11 @@ class Sandbox:
             "none": "none: separate process and limits only (see course-grade --help)",
         }[self.mode]
 
-    def _view(self, binds: list[str]) -> list[str]:
+    def _view(self, binds: list[str], *, seccomp: bool = True) -> list[str]:
         """bwrap's arguments for the allow-list view, plus ``binds`` (more mounts), up to the command."""
         args = [bubblewrap(), "--die-with-parent", "--new-session", "--clearenv"]
+        if seccomp and filter_program() is not None:  # read from SECCOMP_FD, loaded just before the command
+            args += ["--seccomp", str(SECCOMP_FD)]
         args += ["--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]
         if self.mode == "bubblewrap-user":
             args += ["--unshare-user", "--disable-userns"]
@@ -281,11 +293,12 @@ class Sandbox:
         for index, directory in enumerate(cgroups.directories):
             binds += ["--bind", str(directory), f"{CHILD_CGROUPS}/{index}"]
         zygote = [sys.executable, "-I", f"{CHILD_LIBRARY}/course_lib/grading/zygote.py", CHILD_LIBRARY]
-        return [*self._view(binds), "--", *zygote, str(control_fd), *modules]
+        # No seccomp filter here: the zygote mounts and unshares for its children, which load it themselves.
+        return [*self._view(binds, seccomp=False), "--", *zygote, str(control_fd), *modules]
 
-    def start(self, job: Path, work: Path, slot: int, cgroup: Cgroup | None) -> subprocess.Popen:
+    def start(self, job: Path, work: Path, number: int, cgroup: Cgroup | None) -> subprocess.Popen:
         """Start the child; its messages arrive on the returned process's ``messages`` pipe (read end)."""
-        uid = SANDBOX_UID_BASE + slot
+        uid = SANDBOX_UID_BASE + number
         read_end, write_end = os.pipe()
         os.set_inheritable(write_end, True)
         drop_here = self.mode == "none" and is_root()
@@ -295,9 +308,14 @@ class Sandbox:
         environment = child_environment(str(work)) if self.mode == "none" else {}
         procs_files = cgroup.procs_files() if cgroup else []
         limits = self.limits
+        filter_read, filter_write = os.pipe()
+        os.write(filter_write, filter_program() or b"")
+        os.close(filter_write)
 
         def prepare_child() -> None:  # runs in the child between fork and exec: no locks, no imports
-            os.dup2(write_end, MESSAGE_FD)  # the runner's message pipe
+            moved = [fcntl.fcntl(fd, fcntl.F_DUPFD, 10) for fd in (write_end, filter_read)]
+            os.dup2(moved[0], MESSAGE_FD)  # the runner's message pipe
+            os.dup2(moved[1], SECCOMP_FD)  # bwrap's filter
             for procs in procs_files:
                 descriptor = os.open(procs, os.O_WRONLY)
                 os.write(descriptor, b"0")
@@ -316,12 +334,13 @@ class Sandbox:
                 stderr=subprocess.DEVNULL,
                 cwd=work,
                 env=environment,
-                pass_fds=(write_end, MESSAGE_FD),
+                pass_fds=(write_end, filter_read, MESSAGE_FD, SECCOMP_FD),
                 preexec_fn=prepare_child,
                 start_new_session=True,
             )
         finally:
             os.close(write_end)
+            os.close(filter_read)
         process.messages = os.fdopen(read_end, "rb", buffering=0)  # type: ignore[attr-defined]
         return process
 
@@ -353,7 +372,7 @@ def _set_limits(limits: Limits, *, per_uid_processes: bool) -> None:
     size = limits.disk_mb * 2**20
     resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    if per_uid_processes:  # the slot's own user id: counts this submission's processes and threads only
+    if per_uid_processes:  # the submission's own user id: counts its processes and threads only
         resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes, limits.processes))
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # an oversized write fails with an error instead
 

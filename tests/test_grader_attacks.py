@@ -27,8 +27,10 @@ import textwrap
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import pytest
 
+import course_grader.grader as grader
 from course_grader.grader import forbidden_uses, grade_class, spreadsheet_safe
 from course_grader.sandbox import CgroupRun, Limits, Sandbox, bubblewrap, is_root
 from course_grader.tasks import TASKS
@@ -176,12 +178,61 @@ def _hostile_students(tmp: Path) -> dict[str, nbformat.NotebookNode]:
             import os
             huge = b'{"event": "output", "task": "01.2", "case": 0, "shape": [1000000000000], "data": ""}'
             bad_case = b'{"event": "output", "task": "01.2", "case": 99, "shape": [], "data": "AAAAAAAAAAA="}'
-            odd = (b'{"event": "evaluated", "task": "nope"}', b'{"event": "used", "name": 5}')
+            odd = (b'{"event": "evaluated", "task": "nope"}', b'{"event": "used", "name": 5}',
+                   b'{"event": "output", "task": "01.2", "case": 0, "shape": [0, 9223372036854775808]}',
+                   b'{"event": "refused", "what": "free text the grader must not repeat"}')
             for line in (b'{"task": "01.1", "case": [0]}', b"[" * 99999, b"\\xff\\xfe", huge, bad_case, *odd):
                 os.write(3, line + b"\\n")
             """
         ),
         "message_flood": _with_first_cell("import os\nos.write(3, b'x' * (40 * 2**20))\n"),
+        "bracket_flood": _with_first_cell("import os\nos.write(3, b'[' + b'[],' * (3 * 2**20) + b']\\n')\n"),
+        # hidden inputs copied into exception names and messages, hoping to find them in the feedback
+        "leaks_hidden_inputs": _submission(
+            task1_answer=_code(
+                RISK,
+                """
+                _honest = empirical_risk
+                def empirical_risk(theta, features, y):
+                    if len(y) not in (60, 5, 12):  # a hidden case
+                        raise type("HIDDEN" + str(np.round(theta, 4).tolist()), (Exception,), {})()
+                    return _honest(theta, features, y)
+                """,
+            ),
+            task4_answer=_code(
+                _solution_answers()["task4_answer"],
+                """
+                import glob
+                paths = glob.glob("/grading/job/inputs/*.npz")
+                leaked = [np.load(path)["arg0"].round(4).tolist() for path in paths]
+                raise ValueError("HIDDEN " + str(leaked))
+                """,
+            ),
+        ),
+        # the runner's own send() replaced, so that a later cell's forgery is the only answer to 01.1
+        "rewrites_through_the_runner": _submission(
+            task1_answer=_code(
+                """
+                import sys
+                runner = sys.modules.get("runner") or sys.modules["__main__"]
+                _send = runner.send
+                runner.send = lambda **message: None if message.get("task") == "01.1" else _send(**message)
+                def empirical_risk(theta, features, y):
+                    return 0.0
+                """
+            ),
+            task4_answer=_code(
+                FORGE,
+                """
+                import glob
+                for path in sorted(glob.glob("/grading/job/inputs/01.1__*.npz")):
+                    theta, features, y = (np.load(path)[f"arg{i}"] for i in range(3))
+                    forge("01.1", int(path.split("__")[1][:-4]), np.mean((features @ theta - y) ** 2))
+                os.write(3, b'{"event": "evaluated", "task": "01.1"}\\n')
+                """,
+                _solution_answers()["task4_answer"],
+            ),
+        ),
         "fifo_and_links": _with_first_cell(
             """
             import os
@@ -429,7 +480,25 @@ def test_a_later_cell_cannot_rewrite_an_earlier_task(hostile_class):
     assert _total(hostile_class, "rewrites_earlier_outputs") == FULL_MARKS - POINTS["01.1"]
 
 
-@pytest.mark.parametrize("student", ["malformed_messages", "fifo_and_links"])
+def test_not_even_by_silencing_the_runner_first(hostile_class):
+    if "fork server" not in hostile_class["feedback"]["solution"]["sandbox"]:
+        pytest.skip("without a fork server one child runs every cell (see the README's limits)")
+    assert _task(hostile_class, "rewrites_through_the_runner", "01.1")["score"] == 0.0
+    assert _total(hostile_class, "rewrites_through_the_runner") == FULL_MARKS - POINTS["01.1"]
+
+
+def test_feedback_repeats_no_text_from_the_submission(hostile_class):
+    feedback = hostile_class["feedback"]["leaks_hidden_inputs"]
+    text = json.dumps(feedback)
+    assert "HIDDEN" not in text
+    hidden = TASKS["01.1"].hidden[0].args[0]  # theta of the first hidden case
+    assert not any(f"{value:.4f}"[:-1] in text for value in np.ravel(hidden))
+    assert "raised an exception" in text  # the exception class named after the hidden inputs
+    assert _total(hostile_class, "leaks_hidden_inputs") == FULL_MARKS - POINTS["01.1"] / 2  # 3 of 6 cases
+    assert "free text" not in _all_feedback_text(hostile_class)
+
+
+@pytest.mark.parametrize("student", ["malformed_messages", "fifo_and_links", "bracket_flood"])
 def test_malformed_messages_and_files_are_ignored(hostile_class, student):
     assert _total(hostile_class, student) == FULL_MARKS, hostile_class["feedback"][student]
 
@@ -521,6 +590,9 @@ probe = {
     "repository": sorted(os.listdir(__ROOT__)) if os.path.isdir(__ROOT__) else [],
     "processes": len([p for p in os.listdir("/proc") if p.isdigit()]),
     "userns": libc.unshare(0x10000000) == 0,  # CLONE_NEWUSER
+    # add_key(2) into the user keyring, which would outlive this child
+    "keyring": libc.syscall({"x86_64": 248, "aarch64": 217}[os.uname().machine], b"user", b"note",
+                            b"left here", 9, -4) >= 0,
 }
 for name, attempt in (("writes_environment", lambda: open(__VENV__ + "/planted", "w")),
                       ("writes_job", lambda: open("/grading/job/planted", "w"))):
@@ -550,6 +622,32 @@ def _probe_assignment(tmp: Path) -> Path:
     return path
 
 
+#: Feedback repeats no text from the child, so the tests read the probe's report off the pipe itself.
+CAPTURE_PROBES = """
+import json
+import course_grader.grader as _grader
+PROBES = []
+_take = _grader.ChildReport._take
+def _capture(self, message, known):
+    text = message.get("message")
+    if isinstance(text, str) and "PROBE" in text:
+        PROBES.append(json.loads(text.split("PROBE", 1)[1]))
+    return _take(self, message, known)
+_grader.ChildReport._take = _capture
+"""
+
+
+def _assert_confined(probe: dict) -> None:
+    assert probe["uid"] != 0 and probe["caps"] == 0 and probe["nnp"] == 1
+    assert not probe["umount"] and not probe["remount"] and not probe["userns"] and not probe["keyring"]
+    assert not probe["writes_environment"] and not probe["writes_job"]
+    assert probe["visible"] == []
+    assert all(listing == [] for listing in probe["listed"].values())  # other jobs, the cgroups
+    # The repository shows at most the virtual environment that holds the interpreter.
+    assert set(probe["repository"]) <= {".venv"}
+    assert probe["processes"] <= 3  # its own PID namespace: the runner (and bwrap's init)
+
+
 @needs_sandbox
 @pytest.mark.parametrize("fork_server", [True, False], ids=["forked", "fresh-process"])
 def test_the_sandboxed_child_has_no_privilege_and_sees_only_the_allow_list(tmp_path, fork_server):
@@ -557,22 +655,21 @@ def test_the_sandboxed_child_has_no_privilege_and_sees_only_the_allow_list(tmp_p
     (tmp_path / "submissions").mkdir()
     for student in ("alice", "bob"):
         nbformat.write(_submission(), tmp_path / "submissions" / f"{student}.ipynb")
-    results = grade_class(
-        assignment, tmp_path / "submissions", tmp_path / "out", limits=Limits(seconds=60), jobs=2,
-        fork_server=fork_server,
-    )  # fmt: skip
+    namespace: dict = {}
+    exec(CAPTURE_PROBES, namespace)
+    try:
+        results = grade_class(
+            assignment, tmp_path / "submissions", tmp_path / "out", limits=Limits(seconds=60), jobs=2,
+            fork_server=fork_server,
+        )  # fmt: skip
+    finally:
+        grader.ChildReport._take = namespace["_take"]
+    assert len(namespace["PROBES"]) >= 2  # with a fork server, one child per task
     for result in results:
-        note = next(note for note in result.notes if "PROBE" in note)
-        probe = json.loads(note.split("PROBE", 1)[1])
         assert result.total == FULL_MARKS  # the probe cell is the instructor's; it costs nothing
-        assert probe["uid"] != 0 and probe["caps"] == 0 and probe["nnp"] == 1
-        assert not probe["umount"] and not probe["remount"]
-        assert not probe["writes_environment"] and not probe["writes_job"]
-        assert probe["visible"] == []
-        assert all(listing == [] for listing in probe["listed"].values())  # other jobs, the cgroups
-        # The repository shows at most the virtual environment that holds the interpreter.
-        assert set(probe["repository"]) <= {".venv"}
-        assert probe["processes"] <= 3  # its own PID namespace: the runner (and bwrap's init)
+        assert "instructor cell 3: raised RuntimeError" in result.notes  # and its text stays out
+    for probe in namespace["PROBES"]:
+        _assert_confined(probe)
 
 
 AS_NORMAL_USER = """
@@ -587,14 +684,18 @@ fi
 exec setpriv --reuid=1000 --regid=1000 --clear-groups -- env HOME="$WORK" "$PYTHON" -c "$SCRIPT"
 """
 
-GRADE_AS_NORMAL_USER = """
+GRADE_AS_NORMAL_USER = (
+    CAPTURE_PROBES
+    + """
 import json, os, sys
 from pathlib import Path
 from course_grader.grader import grade_class
 work = Path(os.environ["WORK"])
 results = grade_class(Path(os.environ["ASSIGNMENT"]), work / "submissions", work / "out", jobs=2)
-print(json.dumps({"uid": os.getuid(), "results": {r.student: [r.total, r.notes] for r in results}}))
+print(json.dumps({"uid": os.getuid(), "probes": PROBES,
+                  "results": {r.student: [r.total, r.notes] for r in results}}))
 """
+)
 
 
 @needs_sandbox
@@ -627,10 +728,9 @@ def test_a_normal_user_grades_in_a_user_namespace_sandbox(tmp_path_factory):
     assert report["uid"] == 1000
     for student, (total, notes) in report["results"].items():
         assert total == FULL_MARKS, (student, notes)
-        probe = json.loads(next(note for note in notes if "PROBE" in note).split("PROBE", 1)[1])
-        assert probe["caps"] == 0 and probe["nnp"] == 1 and not probe["userns"]
-        assert not probe["umount"] and not probe["remount"] and not probe["writes_job"]
-        assert probe["visible"] == [] and set(probe["repository"]) <= {".venv"}
+    assert len(report["probes"]) >= 2
+    for probe in report["probes"]:
+        _assert_confined(probe)
     assert "refused: the submission tried to use ctypes" in " ".join(report["results"]["escape"][1])
 
 

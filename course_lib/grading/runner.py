@@ -65,6 +65,8 @@ REFUSED_EVENTS = {
     "gc.get_referents": "walk the garbage collector's objects",
     "sys._current_frames": "inspect other threads",
 }
+#: What a refused ``open`` of another process's memory or descriptors says.
+PROC_REFUSAL = "read process memory or descriptors through /proc"
 PROC_MEMORY = re.compile(r"^/proc/[^/]+/(task/[^/]+/)?(mem|fd|map_files)\b")
 
 
@@ -116,10 +118,10 @@ class Monitor:
             return
         if event in REFUSED_EVENTS:
             what = REFUSED_EVENTS[event]
-            send(event="refused", what=what, detail=event)
+            send(event="refused", what=what)
             raise RuntimeError(f"grading does not allow submissions to {what} ({event})")
         if event == "open" and args and isinstance(args[0], str) and PROC_MEMORY.match(args[0]):
-            send(event="refused", what="read process memory or descriptors through /proc", detail=args[0])
+            send(event="refused", what=PROC_REFUSAL)
             raise RuntimeError("grading does not allow submissions to open /proc/<pid>/mem or fd")
 
     def _thread_start(self, caller: Any) -> bool:
@@ -255,7 +257,8 @@ def run(job: Path) -> None:
     sys.stdout = sys.stderr = _CappedText()
     namespace: dict[str, Any] = {"__name__": "__main__", "get_ipython": _NoIPython}
     send(event="started")
-    for index, step in enumerate(spec["steps"]):
+    for position, step in enumerate(spec["steps"]):
+        index = step.get("index", position)  # the step's place in the instructor's notebook
         send(event="step", step=index)
         if step["kind"] in ("answer", "evaluate"):
             monitor.start_learner_code(index)
@@ -267,7 +270,7 @@ def run(job: Path) -> None:
                 exec(code, namespace)
         except BaseException as error:  # noqa: BLE001 -- SystemExit, KeyboardInterrupt included
             monitor.stop_learner_code()
-            send(event="cell_error", cell=step["name"], message=_describe(error))
+            send(event="cell_error", step=index, message=_describe(error))
         monitor.stop_learner_code()
     send(event="finished")
 

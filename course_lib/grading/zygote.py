@@ -16,8 +16,9 @@ write end of its message pipe.  For each, the zygote forks a child that
    every other job and over the cgroup folders, size-capped ``tmpfs`` work
    folder, ``/tmp`` and ``/dev/shm``, and a ``/proc`` of its own;
 4. sets its resource limits, empties its capability bounding set, becomes the
-   request's unprivileged user id (which clears every capability) and sets
-   ``no_new_privs`` -- and checks that all of this took;
+   request's unprivileged user id (which clears every capability), sets
+   ``no_new_privs`` and loads the seccomp filter (``seccomp.py``) -- and checks
+   that all of this took;
 5. runs :func:`runner.run` on its job, exactly as a freshly started runner would.
 
 The zygote reports each child's exit status on the control socket.  Only
@@ -107,6 +108,9 @@ def _drop_privileges(uid: int, limits: dict[str, int]) -> None:
     os.setresgid(uid, uid, uid)
     os.setresuid(uid, uid, uid)
     _check(_libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
+    import seccomp  # beside this file: no namespaces, mounts, keyrings, ptrace, ... from here on
+
+    seccomp.install()
     status = dict(
         line.split(":\t", 1) for line in Path("/proc/self/status").read_text().splitlines() if ":\t" in line
     )
@@ -148,12 +152,9 @@ def _child(request: dict[str, Any], environment: dict[str, str]) -> None:
 
 def _report_setup_failure(error: BaseException) -> None:
     """Tell the grader (it becomes a note in the feedback) why the sandboxed child could not start."""
-    text = f"the sandboxed child could not start: {type(error).__name__}: {error}"[:300]
+    message = {"event": "setup_failed", "message": f"{type(error).__name__}: {error}"[:300]}
     try:
-        os.write(
-            MESSAGE_FD,
-            (json.dumps({"event": "cell_error", "cell": "grader", "message": text}) + "\n").encode(),
-        )
+        os.write(MESSAGE_FD, (json.dumps(message) + "\n").encode())
     except OSError:
         pass
 
