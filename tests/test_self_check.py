@@ -333,8 +333,24 @@ def _solution_steps(path: Path) -> list[tuple[str, str, str]]:
     return steps
 
 
+@pytest.fixture
+def notebook_state():
+    """Undo what running a notebook's setup() in this process changes (NumPy's print options and
+    random state, matplotlib's settings), so that later tests in this worker see the defaults."""
+    import random
+
+    import matplotlib
+
+    saved = np.get_printoptions(), np.random.get_state(), random.getstate(), dict(matplotlib.rcParams)
+    yield
+    np.set_printoptions(**saved[0])
+    np.random.set_state(saved[1])
+    random.setstate(saved[2])
+    matplotlib.rcParams.update(saved[3])
+
+
 @pytest.mark.parametrize("path", sorted(SOLUTIONS.glob("*.ipynb")), ids=lambda path: path.stem)
-def test_no_solution_calls_anything_its_notebook_forbids(path):
+def test_no_solution_calls_anything_its_notebook_forbids(path, notebook_state):
     if not _IMPORTS:
         sys.addaudithook(_audit)
         _IMPORTS.append(set())  # a sink for imports outside any recording
