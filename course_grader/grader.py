@@ -2,18 +2,21 @@
 
     course-grade --assignment solutions/02_regression.ipynb --submissions DIR --out DIR
 
-For every submission (``DIR/<student>.ipynb`` or nbgrader's
-``DIR/<student>/<assignment>/<notebook>.ipynb``):
+For every submission (``DIR/<student>.ipynb``, nbgrader's
+``DIR/<student>/<assignment>/<notebook>.ipynb`` or ``DIR/<student>/<notebook>.ipynb``):
 
 1. only the learner's *answer* cells are read from it (matched by their
    nbgrader ``grade_id``); every other cell comes from the instructor's copy;
 2. those cells run in a child process (``course_lib/grading/runner.py``) in
    the strongest sandbox this machine offers (:mod:`course_grader.sandbox`):
    an unprivileged user without capabilities, an allow-list view of the file
-   system, no network, limits for the submission as a whole;
+   system, a seccomp filter, no network, limits for the submission as a
+   whole; as root, children are forked by a fork server, one per task, each
+   ending with its task's evaluation (:mod:`course_grader.forkserver`);
 3. the child sends each task's raw outputs as they are computed, on a pipe;
-   this process keeps the first output of every case, checks every field,
-   and judges it against the reference, which the child never sees.
+   this process checks every field, keeps the first output of every case,
+   and judges it against the reference, which the child never sees.  No text
+   from the child reaches the feedback.
 
 Whatever one submission does, it gets a row in ``OUT/grades.csv`` and a
 ``OUT/feedback/<student>.json``; the others are unaffected.  Submissions are
