@@ -164,35 +164,66 @@ def load_assignment(path: Path) -> Assignment:
     return Assignment(path, steps, slots, answer_ids)
 
 
-def find_submissions(directory: Path, assignment: Path) -> dict[str, Path]:
-    """``student -> notebook``, for the layouts that collecting a class produces.
+@dataclass(frozen=True)
+class Submission:
+    """What was found for one student: a notebook to grade, or ``None`` and why not."""
+
+    path: Path | None
+    notes: tuple[str, ...] = ()
+
+
+def _is_collection_folder(path: Path) -> bool:
+    """A student's folder: not a link, nor a leftover such as ``.ipynb_checkpoints`` or ``__MACOSX``."""
+    return path.is_dir() and not path.is_symlink() and not path.name.startswith((".", "__MACOSX"))
+
+
+def find_submissions(directory: Path, assignment: Path) -> dict[str, Submission]:
+    """``student -> Submission``, for the layouts that collecting a class produces.
 
     * ``<student>.ipynb`` (downloads from Colab or Binder, most LMS exports);
     * ``<student>/<assignment>/<notebook>.ipynb`` (nbgrader's ``submitted/`` folder);
     * ``<student>/<notebook>.ipynb`` with one notebook in the folder (LMS exports
       with one folder per student, such as Moodle's).
 
-    Only paths that stay inside ``directory`` once symbolic links are resolved
-    count: a submission that links to the solutions is not a submission.
+    Every student folder gets an entry, so every student gets a row: one in
+    which no single notebook for this assignment was found is graded 0 with a
+    note saying what was there.  Where two notebooks carry the same student's
+    name, the first in the order above is graded and the note names the
+    other.  Only paths that stay inside ``directory`` once symbolic links are
+    resolved count: a submission that links to the solutions is not a
+    submission.
     """
     root = directory.resolve()
+    folders = sorted(p for p in directory.iterdir() if _is_collection_folder(p))
     nbgrader = set(directory.glob(f"*/*/{assignment.name}")) | set(
         directory.glob(f"*/{assignment.stem}/*.ipynb")
     )
     one_per_folder = [
         folder_notebooks[0]
-        for folder in sorted(p for p in directory.iterdir() if p.is_dir() and not p.is_symlink())
+        for folder in folders
         if len(folder_notebooks := sorted(folder.glob("*.ipynb"))) == 1
     ]
     candidates = sorted(directory.glob("*.ipynb")) + sorted(nbgrader) + one_per_folder
-    found: dict[str, Path] = {}
+    found: dict[str, Submission] = {}
     for path in candidates:
         student = path.stem if path.parent == directory else path.relative_to(directory).parts[0]
-        if os.path.realpath(path).startswith(str(root) + os.sep):
-            found.setdefault(student, path)
+        if student in found:
+            other = path.relative_to(directory).as_posix()[:200]
+            found[student] = Submission(
+                found[student].path, (*found[student].notes, f"also found, not graded: {other}")
+            )
+        elif os.path.realpath(path).startswith(str(root) + os.sep):
+            found[student] = Submission(path)
         else:
-            found.setdefault(student, Path(os.devnull))  # graded as unreadable, with a note
-    return found
+            found[student] = Submission(Path(os.devnull))  # graded as unreadable, with a note
+    for folder in folders:
+        if folder.name not in found and folder not in candidates:  # "x.ipynb" as a folder is graded above
+            count = len(list(folder.glob("*.ipynb")))
+            what = "no notebook" if count == 0 else f"{count} notebooks and no way to tell which to grade"
+            found[folder.name] = Submission(
+                None, (f"the folder {folder.name[:200]} holds {what}; every task scores 0",)
+            )
+    return dict(sorted(found.items()))
 
 
 def _read_regular_file(path: Path, limit: int) -> bytes:
@@ -681,18 +712,26 @@ def _zero(assignment: Assignment, message: str) -> list[TaskResult]:
     ]
 
 
-def grade_one(student: str, path: Path, assignment: Assignment, runtime: Runtime) -> StudentResult:
+def grade_one(
+    student: str, submission: Submission, assignment: Assignment, runtime: Runtime
+) -> StudentResult:
     """One student's row, whatever their submission does: a failure here costs only them."""
     start = time.perf_counter()
+    if submission.path is None:
+        return StudentResult(student, _zero(assignment, "no submission found"), [*submission.notes], 0.0)
     try:
-        answers, notes = read_answers(path, assignment.answer_ids)
+        answers, notes = read_answers(submission.path, assignment.answer_ids)
+        notes = [*submission.notes, *notes]
         report, run_notes = run_submission(runtime, assignment, answers, next(runtime.numbers))
         notes += run_notes + [
             f"{_step_name(assignment, step)}: {exception_name(text)}" for step, text in report.cell_errors
         ]
         tasks = [judge_task(slot_, TASKS[slot_.task_id], report) for slot_ in assignment.slots]
     except Exception as error:  # noqa: BLE001 -- one submission must never stop the class
-        notes = [f"this submission could not be graded ({type(error).__name__}); every task scores 0"]
+        notes = [
+            *submission.notes,
+            f"this submission could not be graded ({type(error).__name__}); every task scores 0",
+        ]
         tasks = _zero(assignment, "not graded: see the notes")
     return StudentResult(student, tasks, notes, time.perf_counter() - start)
 
@@ -750,7 +789,8 @@ def grade_class(
         workers = max(1, jobs or os.cpu_count() or 2)
         with ThreadPoolExecutor(max_workers=workers) as pool:
             futures = [
-                pool.submit(grade_one, student, path, assignment, runtime) for student, path in found.items()
+                pool.submit(grade_one, student, submission, assignment, runtime)
+                for student, submission in found.items()
             ]
             results = [future.result() for future in futures]
     finally:

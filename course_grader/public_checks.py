@@ -4,7 +4,8 @@
     python -m course_grader.public_checks --check    # exit 1 if any is out of date
 
 ``course-exercises`` runs this too.  The format is described in
-:mod:`course_lib.grading.public`; a value task's right value is never written.
+:mod:`course_lib.grading.public`; a value task's right value is never written,
+and its mistakes only as fingerprints (:mod:`course_lib.grading.fingerprint`).
 """
 
 from __future__ import annotations
@@ -21,7 +22,14 @@ import numpy as np
 from course_grader.judging import expected_output, mistake_outputs
 from course_grader.model import Case, Task
 from course_grader.tasks import TASKS
-from course_lib.grading.public import DATA_DIR, FORMAT_VERSION, encode_argument, encode_array
+from course_lib.grading.fingerprint import fingerprints
+from course_lib.grading.public import (
+    DATA_DIR,
+    FORMAT_VERSION,
+    encode_argument,
+    encode_array,
+    fingerprint_salt,
+)
 
 
 def _kwarg(value: Any) -> Any:
@@ -43,12 +51,19 @@ def _case(task: Task, case: Case) -> dict[str, Any]:
         "kwargs": {name: _kwarg(value) for name, value in case.kwargs.items()},
         "expected_shape": list(expected.shape),
     }
-    if task.kind == "function":  # a value task's right value is exactly what must not be stored
+    if task.kind == "function":
         stored["expected"] = encode_array(expected)
-    stored["mistakes"] = [
-        {"message": message, "output": encode_array(output)}
-        for message, output in mistake_outputs(task, case)
-    ]
+        stored["mistakes"] = [
+            {"message": message, "output": encode_array(output)}
+            for message, output in mistake_outputs(task, case)
+        ]
+    else:  # a value task's right value, and any wrong value one step from it, must not be readable
+        salt = fingerprint_salt(task.task_id, case.label)
+        stored["mistakes"] = [
+            {"message": message, "fingerprints": fingerprints(output, salt=salt, rtol=task.rtol)}
+            for message, output in mistake_outputs(task, case)
+            if output.shape == expected.shape and np.all(np.isfinite(output))
+        ]
     return stored
 
 

@@ -31,7 +31,7 @@ import numpy as np
 import pytest
 
 import course_grader.grader as grader
-from course_grader.grader import forbidden_uses, grade_class, spreadsheet_safe
+from course_grader.grader import Submission, find_submissions, forbidden_uses, grade_class, spreadsheet_safe
 from course_grader.sandbox import CgroupRun, Limits, Sandbox, bubblewrap, is_root
 from course_grader.tasks import TASKS
 
@@ -352,6 +352,8 @@ LAYOUTS = {
     "nbgrader_student": f"nbgrader_student/{SOLUTION.stem}/{SOLUTION.name}",
     "folder_student": "folder_student/handed_in.ipynb",
 }
+#: student folders in which no single notebook can be graded: each still gets a row of zeros and a note.
+UNGRADABLE_FOLDERS = {"empty_folder": [], "two_notebooks": ["first.ipynb", "second.ipynb"]}
 ODD_NAMES = ['=HYPERLINK("x")', "+cmd", "@SUM(A1)", "-1", "a" * 240, "new\nline", "élève ü", ".hidden"]
 
 
@@ -376,6 +378,10 @@ def hostile_class(tmp_path_factory):
     for layout in LAYOUTS.values():  # honest students in the other layouts the grader reads
         (submissions / layout).parent.mkdir(parents=True, exist_ok=True)
         nbformat.write(_submission(), submissions / layout)
+    for folder, names in UNGRADABLE_FOLDERS.items():
+        (submissions / folder).mkdir()
+        for name in names:
+            nbformat.write(_submission(), submissions / folder / name)
     before = _snapshot(tmp, ROOT / ".venv")
     limits = Limits(seconds=30, memory_mb=1024, disk_mb=64, processes=128)
     results = grade_class(SOLUTION, submissions, tmp / "out", limits=limits, jobs=2)
@@ -425,8 +431,28 @@ def _all_feedback_text(hostile_class) -> str:
 
 def test_every_student_has_a_row_and_a_feedback_file(hostile_class):
     expected = {*_hostile_students(hostile_class["tmp"]), *hostile_class["odd"], *ODD_NAMES, *LAYOUTS}
+    expected |= set(UNGRADABLE_FOLDERS)
     assert set(hostile_class["grades"]) == expected
     assert len(list((hostile_class["tmp"] / "out" / "feedback").iterdir())) == len(expected)
+
+
+def test_a_folder_without_one_gradable_notebook_gets_a_row_of_zeros_and_says_why(hostile_class):
+    assert _total(hostile_class, "empty_folder") == 0.0
+    assert "the folder empty_folder holds no notebook" in _notes(hostile_class, "empty_folder")
+    assert _total(hostile_class, "two_notebooks") == 0.0
+    assert "holds 2 notebooks and no way to tell which to grade" in _notes(hostile_class, "two_notebooks")
+
+
+def test_two_notebooks_under_one_name_grade_the_first_and_name_the_other(tmp_path):
+    (tmp_path / "ada").mkdir()
+    for path in ("ada.ipynb", "ada/late.ipynb", "bob.ipynb", ".ipynb_checkpoints/bob-checkpoint.ipynb"):
+        (tmp_path / path).parent.mkdir(exist_ok=True)
+        nbformat.write(_submission(), tmp_path / path)
+    found = find_submissions(tmp_path, SOLUTION)
+    assert set(found) == {"ada", "bob"}
+    assert found["ada"].path == tmp_path / "ada.ipynb"
+    assert found["ada"].notes == ("also found, not graded: ada/late.ipynb",)
+    assert found["bob"] == Submission(tmp_path / "bob.ipynb")
 
 
 def test_honest_students_get_full_marks(hostile_class):

@@ -16,10 +16,12 @@ import pytest
 
 from course_grader import public_checks
 from course_grader.generate import generate
+from course_grader.judging import expected_output, mistake_outputs
 from course_grader.judging import judge as grader_judge
 from course_grader.tasks import TASKS
 from course_lib.grading import assert_task, check
-from course_lib.grading.public import DATA_DIR, load_task
+from course_lib.grading.compare import Tolerance, judge_form
+from course_lib.grading.public import DATA_DIR, fingerprint_salt, load_task
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS, EXERCISES = ROOT / "solutions", ROOT / "exercises"
@@ -81,12 +83,46 @@ def test_self_check_of_a_value_task_checks_form_and_known_mistakes_only(capsys):
     for value in (largest, largest + 1.0, largest**2, [1.0, 2.0], float("nan")):
         check("02.3", value)
     lines = capsys.readouterr().out.splitlines()
-    note = "(form and known mistakes only: the value itself is judged when graded)."
-    assert lines[0].endswith(f"public checks passed: 1 of 1 {note}")
-    assert lines[1].endswith(f"public checks passed: 1 of 1 {note}")  # wrong, but unknown: judged when graded
+    note = (
+        "(a finite number of the right shape and none of the known mistakes; "
+        "whether it is right is decided only when graded)."
+    )
+    assert lines[0].endswith(f"form checks passed: 1 of 1 {note}")
+    assert lines[1].endswith(f"form checks passed: 1 of 1 {note}")  # wrong, but unknown: judged when graded
     assert "that is the largest SQUARED residual" in lines[3]
     assert "wrong shape: the answer is a single number, got shape (2,)" in lines[5]
     assert "NaN or inf" in lines[7]
+
+
+@pytest.mark.parametrize("task_id", sorted(t for t, task in TASKS.items() if task.kind == "value"))
+def test_the_self_check_recognises_every_known_mistake_of_a_value_task(task_id):
+    task = TASKS[task_id]
+    for case in task.public:
+        right = expected_output(task, case)
+        shown = load_task(task_id).cases[task.public.index(case)]
+        salt = fingerprint_salt(task_id, case.label)
+        for message, wrong in mistake_outputs(task, case):
+            if wrong.shape != right.shape or np.allclose(wrong, right, rtol=task.rtol, atol=task.atol):
+                continue
+            nudged = wrong * (1 + task.rtol / 4)  # within the tolerance: still that mistake
+            verdict = judge_form(
+                nudged,
+                shown.expected_shape,
+                shown.mistakes,
+                label=case.label,
+                salt=salt,
+                tolerance=Tolerance(task.rtol, task.atol),
+            )
+            assert (verdict.passed, verdict.message) == (False, message), (task_id, message)
+        verdict = judge_form(
+            right,
+            shown.expected_shape,
+            shown.mistakes,
+            label=case.label,
+            salt=salt,
+            tolerance=Tolerance(task.rtol, task.atol),
+        )
+        assert verdict.passed, (task_id, verdict.message)
 
 
 def test_assert_task_raises_with_the_mistake():
@@ -195,10 +231,22 @@ def test_the_public_data_holds_no_value_task_answer_and_no_hidden_case():
         if task.kind == "value":
             right = np.asarray(task.reference, dtype=np.float64)
             assert all(case.expected is None for case in public.cases)
-            for case in public.cases:
-                for _, wrong in case.mistakes:
-                    assert not np.allclose(wrong, right, rtol=1e-12, atol=0), task.task_id
-            for number in np.atleast_1d(right):
+            for (
+                case
+            ) in public.cases:  # mistakes as fingerprints only: a wrong value is one step from the right one
+                assert all(
+                    isinstance(fingerprint, str)
+                    for _, stored_prints in case.mistakes
+                    for fingerprint in stored_prints
+                )
+            numbers = [*np.atleast_1d(right)]
+            numbers += [
+                n
+                for case in task.public
+                for _, wrong in mistake_outputs(task, case)
+                for n in np.atleast_1d(wrong)
+            ]
+            for number in numbers:
                 assert repr(float(number)) not in stored or float(number).is_integer(), task.task_id
         for case in task.hidden:
             for arg in case.args:

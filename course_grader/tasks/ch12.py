@@ -185,9 +185,14 @@ def _gradient_norms() -> tuple[float, float]:
     return float(np.linalg.norm(g_ssim)), float(np.linalg.norm(g_l1))
 
 
-def _balanced_alpha() -> float:
+def _balanced_alpha(ssim_factor: float = 1.0) -> float:
+    """(12.2)'s alpha; ``ssim_factor`` rescales the SSIM gradient (a wrong divisor)."""
     ssim_norm, l1_norm = _gradient_norms()
-    return l1_norm / (ssim_norm + l1_norm)
+    return l1_norm / (ssim_factor * ssim_norm + l1_norm)
+
+
+#: Window positions per image of task_data() with the default 7x7 window: (16 - 7 + 1)**2.
+_POSITIONS = (16 - 7 + 1) ** 2
 
 
 def _loss_ratio_alpha() -> float:
@@ -203,6 +208,7 @@ BALANCED_ALPHA = Task(
     answer="balanced_alpha",
     kind="value",
     reference=_balanced_alpha(),
+    forbidden=(*COURSE_LIBRARY, *AUTODIFF),
     public=(Case("your value", ()),),
     rtol=1e-5,
     atol=1e-9,
@@ -226,6 +232,16 @@ BALANCED_ALPHA = Task(
             "the L1 gradient is sign(y_pred - y_true) / (H W C): the per-image mean divides by the number "
             "of pixels",
             lambda: (lambda s, l1: l1 * 256 / (s + l1 * 256))(*_gradient_norms()),
+        ),
+        Mistake(
+            "your SSIM gradient lacks the 1/P of the mean over the P = 100 window positions: SSIM_i "
+            "averages the per-position map (shape (4, 10, 10, 1)), so each position's share is 1/P",
+            lambda: _balanced_alpha(ssim_factor=_POSITIONS),
+        ),
+        Mistake(
+            "you divided the SSIM gradient by the H W = 256 pixels; SSIM_i is a mean over the P = 100 "
+            "window positions, so divide by P (the 1/49 of each window is in the adjoint F^T)",
+            lambda: _balanced_alpha(ssim_factor=_POSITIONS / 256),
         ),
     ),
 )

@@ -21,12 +21,15 @@ from typing import Any
 import numpy as np
 
 from course_lib.grading.compare import CaseVerdict, Tolerance, describe_error, judge, judge_form
-from course_lib.grading.public import PublicCase, PublicTask, load_task
+from course_lib.grading.public import PublicCase, PublicTask, fingerprint_salt, load_task
 
 __all__ = ["assert_task", "check"]
 
 #: What a value task's self-check says it did and did not check.
-VALUE_TASK_NOTE = "form and known mistakes only: the value itself is judged when graded"
+VALUE_TASK_NOTE = (
+    "a finite number of the right shape and none of the known mistakes; "
+    "whether it is right is decided only when graded"
+)
 
 
 def call_answer(answer: Any, args: Sequence[Any], kwargs: dict[str, Any], *, kind: str, backend: str) -> Any:
@@ -51,7 +54,10 @@ def _public_verdict(task: PublicTask, case: PublicCase, answer: Any) -> CaseVerd
         return CaseVerdict(case.label, False, describe_error(f"{type(error).__name__}: {error}"))
     tolerance = Tolerance(task.rtol, task.atol)
     if case.expected is None:
-        return judge_form(output, case.expected_shape, case.mistakes, label=case.label, tolerance=tolerance)
+        salt = fingerprint_salt(task.task_id, case.label)
+        return judge_form(
+            output, case.expected_shape, case.mistakes, label=case.label, salt=salt, tolerance=tolerance
+        )
     return judge(
         output,
         case.expected,
@@ -110,8 +116,11 @@ def check(task_id: str, answer: Any) -> None:
     task = load_task(task_id)
     verdicts = _public_verdicts(task, answer)
     passed = sum(v.passed for v in verdicts)
-    scope = f" ({VALUE_TASK_NOTE})." if task.kind == "value" else "; your grade may include hidden checks."
-    print(f"{task_id} {task.title}: public checks passed: {passed} of {len(verdicts)}{scope}")
+    if task.kind == "value":
+        summary = f"form checks passed: {passed} of {len(verdicts)} ({VALUE_TASK_NOTE})."
+    else:
+        summary = f"public checks passed: {passed} of {len(verdicts)}; your grade may include hidden checks."
+    print(f"{task_id} {task.title}: {summary}")
     for line in _failures(verdicts):
         print(line)
 

@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from course_lib.grading import fingerprint
+
 #: Extra advice when a case with this word in its label fails.
 LABEL_HINTS = {
     "0 and 1": "log of zero: clip probabilities to [eps, 1 - eps] (Keras: eps = 1e-7) or work with logits",
@@ -136,12 +138,17 @@ def judge(
 def judge_form(
     output: Any,
     shape: tuple[int, ...],
-    mistakes: Iterable[tuple[str, Any]],
+    mistakes: Iterable[tuple[str, list[str]]],
     *,
     label: str,
+    salt: str,
     tolerance: Tolerance,
 ) -> CaseVerdict:
-    """Check a value task's answer without the right value: numbers, ``shape``, finite, no known mistake."""
+    """Check a value task's answer without the right value: numbers, ``shape``, finite, no known mistake.
+
+    ``mistakes`` are ``(message, fingerprints)`` pairs (:mod:`course_lib.grading.fingerprint`):
+    the wrong values themselves are not stored either.
+    """
     got = as_number_array(output)
     if got is None:
         return CaseVerdict(label, False, f"returned {type(output).__name__}, expected numbers")
@@ -152,8 +159,9 @@ def judge_form(
         return CaseVerdict(label, False, f"wrong shape: expected {shape}, got {got.shape}")
     if not np.all(np.isfinite(got)):
         return CaseVerdict(label, False, "that is NaN or inf: the answer is a finite number")
-    if (message := _known_mistake(got, mistakes, tolerance)) is not None:
-        return CaseVerdict(label, False, message)
+    for message, stored in mistakes:
+        if fingerprint.matches(got, stored, salt=salt, rtol=tolerance.rtol):
+            return CaseVerdict(label, False, message)
     return CaseVerdict(label, True)
 
 

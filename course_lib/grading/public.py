@@ -5,8 +5,10 @@
 public case its label, its positional arrays (dtype kept; a string stays a string) and keyword
 options, the expected output (function tasks only) and each known mistake's
 message with its output on that case.  A value task stores only the shape of
-its answer and the mistakes' values, never the right value: the grader
-judges that.  ``course-exercises`` writes these files from the instructor's
+its answer and, for each known mistake, its message and fingerprints
+(:mod:`course_lib.grading.fingerprint`): neither the right value nor a wrong
+one, since a wrong value is often one step from the right one.  The grader
+judges the value.  ``course-exercises`` writes these files from the instructor's
 tasks (:mod:`course_grader.public_checks`).
 
 Arrays are ``{"dtype", "shape", "data"}`` with ``data`` flat; floats are
@@ -29,7 +31,7 @@ import numpy as np
 #: Where the stored public checks live: one ``chNN.json`` per chapter.
 DATA_DIR = Path(__file__).with_name("public")
 #: Bumped whenever the layout of the files changes.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 __all__ = [
     "DATA_DIR",
@@ -39,6 +41,7 @@ __all__ = [
     "decode_array",
     "encode_argument",
     "encode_array",
+    "fingerprint_salt",
     "load_task",
     "task_ids",
 ]
@@ -78,14 +81,18 @@ def decode_argument(stored: str | dict[str, Any]) -> str | np.ndarray:
 
 @dataclass(frozen=True)
 class PublicCase:
-    """One stored public case: inputs, expected output (``None`` for a value task) and mistakes."""
+    """One stored public case: inputs, expected output (``None`` for a value task) and mistakes.
+
+    A function task's ``mistakes`` pair each message with the wrong output; a
+    value task's pair it with the wrong value's fingerprints.
+    """
 
     label: str
     args: tuple[np.ndarray | str, ...]
     kwargs: dict[str, Any]
     expected: np.ndarray | None
     expected_shape: tuple[int, ...]
-    mistakes: tuple[tuple[str, np.ndarray], ...]
+    mistakes: tuple[tuple[str, np.ndarray], ...] | tuple[tuple[str, list[str]], ...]
 
 
 @dataclass(frozen=True)
@@ -110,7 +117,10 @@ def _case(stored: dict[str, Any]) -> PublicCase:
         kwargs=dict(stored["kwargs"]),
         expected=None if expected is None else decode_array(expected),
         expected_shape=tuple(stored["expected_shape"]),
-        mistakes=tuple((m["message"], decode_array(m["output"])) for m in stored["mistakes"]),
+        mistakes=tuple(
+            (m["message"], list(m["fingerprints"]) if "fingerprints" in m else decode_array(m["output"]))
+            for m in stored["mistakes"]
+        ),
     )
 
 
@@ -125,6 +135,11 @@ def _chapter(chapter: str) -> dict[str, dict[str, Any]]:
     if stored.get("format") != FORMAT_VERSION:
         raise RuntimeError(f"{DATA_DIR / f'ch{chapter}.json'} has an unknown format; reinstall course_lib")
     return {task["task_id"]: task for task in stored["tasks"]}
+
+
+def fingerprint_salt(task_id: str, label: str) -> str:
+    """What a value task's mistake fingerprints on the case ``label`` are salted with."""
+    return f"{task_id}|{label}"
 
 
 def task_ids() -> list[str]:
