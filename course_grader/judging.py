@@ -25,12 +25,15 @@ def expected_output(task: Task, case: Case) -> np.ndarray:
     return np.asarray(task.reference(*case.args, **case.kwargs), dtype=np.float64)
 
 
-def mistake_outputs(task: Task, case: Case) -> Iterator[tuple[str, np.ndarray]]:
+def mistake_outputs(task: Task, case: Case, *, public_only: bool = False) -> Iterator[tuple[str, np.ndarray]]:
     """``(message, output)`` of each of the task's mistakes on ``case``, in order, computed as needed.
 
-    A mistake that raises or returns something other than numbers there is skipped.
+    A mistake that raises or returns something other than numbers there is
+    skipped; with ``public_only``, so is one marked ``public=False``.
     """
     for mistake in task.mistakes:
+        if public_only and not mistake.public:
+            continue
         try:
             with np.errstate(all="ignore"):
                 wrong = mistake.wrong(*case.args, **case.kwargs)

@@ -66,10 +66,17 @@ def library_function(*names: str) -> str:
 
 @dataclass(frozen=True)
 class Mistake:
-    """A recognisable wrong answer: if the learner's output matches ``wrong``, say ``message``."""
+    """A recognisable wrong answer: if the learner's output matches ``wrong``, say ``message``.
+
+    ``public=False`` keeps the mistake out of the learner's stored self-check
+    (it is still recognised when graded): for a value task's mistake that is a
+    fixed, stated transform of the answer ("1 minus the right answer"), where
+    finding the wrong value would give the right one.
+    """
 
     message: str
     wrong: Callable[..., Any]
+    public: bool = True
 
 
 @dataclass(frozen=True)

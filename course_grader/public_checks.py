@@ -61,7 +61,7 @@ def _case(task: Task, case: Case) -> dict[str, Any]:
         salt = fingerprint_salt(task.task_id, case.label)
         stored["mistakes"] = [
             {"message": message, "fingerprints": fingerprints(output, salt=salt, rtol=task.rtol)}
-            for message, output in mistake_outputs(task, case)
+            for message, output in mistake_outputs(task, case, public_only=True)
             if output.shape == expected.shape and np.all(np.isfinite(output))
         ]
     return stored

@@ -787,3 +787,10 @@ def test_forbidden_holds_for_the_whole_run_and_forbidden_in_answer_for_the_task_
     assert forbidden_uses(task, (1, 2), [(keras_ctc, 2)]) == [keras_ctc]  # while 08.1 was evaluated
     library = "course_lib.losses.sequence.ctc"
     assert forbidden_uses(task, (1, 2), [(library, 7)]) == [library]  # the course's own: never
+
+
+def test_a_value_task_that_asks_for_your_own_gradient_forbids_the_library_s():
+    task = TASKS["12.3"]  # the balancing alpha needs the SSIM gradient: course_lib.gradients has it
+    for used in ("course_lib.gradients.image.ssim_loss", "tensorflow.python.eager.backprop.GradientTape"):
+        assert forbidden_uses(task, (5, 6), [(used, 1)]) == [used]
+    assert forbidden_uses(task, (5, 6), [("numpy.lib.stride_tricks.sliding_window_view", 5)]) == []

@@ -417,6 +417,7 @@ FOCAL_SHARE = Task(
             "that is the share of the MISCLASSIFIED examples (p_t <= 0.5); the question asks for the "
             "well-classified ones, p_t > 0.5",
             lambda: 1.0 - _focal_share(),
+            public=False,  # 1 - the answer
         ),
         Mistake(
             "that is the fraction of the EXAMPLES that are well-classified, not their share of the loss",

@@ -282,6 +282,7 @@ CROSS_ENTROPY_MINUS_KL = Task(
         Mistake(
             "you summed over the samples; average over them (one value per sample, then the mean)",
             lambda: _cross_entropy_minus_kl() * len(task_data()[0]),
+            public=False,  # the answer times the number of samples
         ),
     ),
 )

@@ -252,6 +252,7 @@ REPORTED = Task(
         Mistake(
             "that is the weighted SUM; the default reduction divides by the number of samples",
             lambda: float((task_data()[1] * task_data()[0]).sum()),
+            public=False,  # the answer times the number of samples
         ),
     ),
 )

@@ -178,21 +178,53 @@ GLOBAL_SSIM_GRADIENT = Task(
 # --------------------------------------------------------------------------------------
 
 
-def _gradient_norms() -> tuple[float, float]:
+def _ssim_gradient(*, spread_scale: float = 1.0, square_factor: float = 2.0, cross_factor: float = 1.0):
+    """g_S of 12.3, (12.8)-(12.9) with the 7x7 window, with switches that reproduce mistakes.
+
+    ``spread_scale=49`` is an adjoint that sums its windows instead of averaging them.
+    """
     clean, restored = task_data()
-    g_ssim = gradients.ssim_loss(clean, restored)
-    g_l1 = np.sign(restored - clean) / np.prod(clean.shape[1:])
-    return float(np.linalg.norm(g_ssim)), float(np.linalg.norm(g_l1))
+    window = check_window(7)
+    c1, c2 = 0.01**2, 0.03**2
+    mu_x, mu_y = local_filter(clean, window), local_filter(restored, window)
+    var_x = local_filter(clean * clean, window) - mu_x**2
+    var_y = local_filter(restored * restored, window) - mu_y**2
+    cov = local_filter(clean * restored, window) - mu_x * mu_y
+    a1, a2 = 2 * mu_x * mu_y + c1, 2 * cov + c2
+    b1, b2 = mu_x**2 + mu_y**2 + c1, var_x + var_y + c2
+    s = a1 * a2 / (b1 * b2)
+    d_mean = s * (2 * mu_x / a1 - 2 * mu_x / a2 - 2 * mu_y / b1 + 2 * mu_y / b2)
+
+    def spread(m):  # F^T: pad the per-position map by 6, then take the 7x7 local means again
+        return spread_scale * local_filter(np.pad(m, ((0, 0), (6, 6), (6, 6), (0, 0))), window)
+
+    positions = np.prod(s.shape[1:])
+    return (
+        -(
+            spread(d_mean)
+            + square_factor * restored * spread(-s / b2)
+            + cross_factor * clean * spread(2 * s / a2)
+        )
+        / positions
+    )
 
 
-def _balanced_alpha(ssim_factor: float = 1.0) -> float:
-    """(12.2)'s alpha; ``ssim_factor`` rescales the SSIM gradient (a wrong divisor)."""
-    ssim_norm, l1_norm = _gradient_norms()
-    return l1_norm / (ssim_factor * ssim_norm + l1_norm)
+def _l1_gradient(*, over_batch: bool = False, per_pixel: bool = True) -> np.ndarray:
+    """The gradient of the sum of per-image mean absolute errors (or of the batch mean, or unnormalised)."""
+    clean, restored = task_data()
+    count = clean.size if over_batch else np.prod(clean.shape[1:])
+    return np.sign(restored - clean) / (count if per_pixel else 1)
 
 
-#: Window positions per image of task_data() with the default 7x7 window: (16 - 7 + 1)**2.
-_POSITIONS = (16 - 7 + 1) ** 2
+def _alpha(g_ssim: np.ndarray, g_l1: np.ndarray) -> float:
+    """(12.2)'s alpha: alpha |g_S| = (1 - alpha) |g_1|."""
+    ssim_norm, l1_norm = np.linalg.norm(g_ssim), np.linalg.norm(g_l1)
+    return float(l1_norm / (ssim_norm + l1_norm))
+
+
+def _balanced_alpha() -> float:
+    clean, restored = task_data()
+    return _alpha(gradients.ssim_loss(clean, restored), _l1_gradient())
 
 
 def _loss_ratio_alpha() -> float:
@@ -201,6 +233,15 @@ def _loss_ratio_alpha() -> float:
     l1 = float(np.sum(np.mean(np.abs(restored - clean), axis=(1, 2, 3))))
     return l1 / (structural + l1)
 
+
+def _single_window_alpha() -> float:
+    clean, restored = task_data()
+    global_gradient = gradients.ssim_loss(clean, restored, window=np.ones(clean.shape[1:3]))
+    return _alpha(global_gradient, _l1_gradient())
+
+
+#: Window positions per image of task_data() with the default 7x7 window: (16 - 7 + 1)**2.
+_POSITIONS = (16 - 7 + 1) ** 2
 
 BALANCED_ALPHA = Task(
     task_id="12.3",
@@ -217,6 +258,7 @@ BALANCED_ALPHA = Task(
             "that alpha balances the gradients the wrong way round: alpha multiplies the SSIM term, so "
             "alpha * |g_SSIM| = (1 - alpha) * |g_L1| gives alpha = |g_L1| / (|g_SSIM| + |g_L1|)",
             lambda: 1 - _balanced_alpha(),
+            public=False,  # 1 - the answer
         ),
         Mistake(
             "that alpha balances the loss VALUES; the hybrid's gradient (12.2) is what trains the model, "
@@ -224,24 +266,47 @@ BALANCED_ALPHA = Task(
             _loss_ratio_alpha,
         ),
         Mistake(
-            "that alpha uses the balanced loss values the wrong way round, and loss values in any case; "
-            "balance the gradient norms",
+            "that alpha balances the loss VALUES, and the wrong way round (alpha multiplies the SSIM "
+            "term); balance the gradient norms instead",
             lambda: 1 - _loss_ratio_alpha(),
         ),
         Mistake(
             "the L1 gradient is sign(y_pred - y_true) / (H W C): the per-image mean divides by the number "
             "of pixels",
-            lambda: (lambda s, l1: l1 * 256 / (s + l1 * 256))(*_gradient_norms()),
+            lambda: _alpha(_ssim_gradient(), _l1_gradient(per_pixel=False)),
         ),
         Mistake(
-            "your SSIM gradient lacks the 1/P of the mean over the P = 100 window positions: SSIM_i "
-            "averages the per-position map (shape (4, 10, 10, 1)), so each position's share is 1/P",
-            lambda: _balanced_alpha(ssim_factor=_POSITIONS),
+            "the L1 term is the SUM over the images of per-image means, so its gradient is "
+            "sign(y_pred - y_true) / (H W C), not divided by the batch size as well",
+            lambda: _alpha(_ssim_gradient(), _l1_gradient(over_batch=True)),
         ),
         Mistake(
-            "you divided the SSIM gradient by the H W = 256 pixels; SSIM_i is a mean over the P = 100 "
-            "window positions, so divide by P (the 1/49 of each window is in the adjoint F^T)",
-            lambda: _balanced_alpha(ssim_factor=_POSITIONS / 256),
+            f"your SSIM gradient lacks the 1/P of the mean over the P = {_POSITIONS} window positions: "
+            "SSIM_i averages the per-position map (shape (4, 10, 10, 1)), so each position's share is 1/P",
+            lambda: _alpha(_ssim_gradient() * _POSITIONS, _l1_gradient()),
+        ),
+        Mistake(
+            f"you divided the SSIM gradient by the H W = 256 pixels; SSIM_i is a mean over the "
+            f"P = {_POSITIONS} window positions, so divide by P (the 1/49 of each window is in F^T)",
+            lambda: _alpha(_ssim_gradient() * _POSITIONS / 256, _l1_gradient()),
+        ),
+        Mistake(
+            "your adjoint F^T sums the windows that cover a pixel; each gives the pixel 1/49 of its "
+            "value (take the 7x7 local MEANS of the padded map)",
+            lambda: _alpha(_ssim_gradient(spread_scale=49.0), _l1_gradient()),
+        ),
+        Mistake(
+            "that is Task 2's gradient for a single window over the whole image; SSIM_i here is the "
+            "mean over the 7x7 windows, so use the local statistics and the adjoint F^T",
+            _single_window_alpha,
+        ),
+        Mistake(
+            "the variance term needs d F(y**2) / d y: the factor 2 of 2 y * F^T(dS/ds) in (12.9) is missing",
+            lambda: _alpha(_ssim_gradient(square_factor=1.0), _l1_gradient()),
+        ),
+        Mistake(
+            "the covariance term x * F^T(dS/dc) of (12.9) is missing",
+            lambda: _alpha(_ssim_gradient(cross_factor=0.0), _l1_gradient()),
         ),
     ),
 )

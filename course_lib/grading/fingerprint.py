@@ -1,28 +1,38 @@
-"""Recognise a value task's known mistakes without storing the wrong values.
+r"""Recognise a value task's known mistakes without storing the wrong values.
 
-A value task's known mistakes are often one step from the answer ("that is
-1 minus the right answer", "you summed instead of averaging over 6
-samples"), so the stored public checks cannot hold their values: reading the
-JSON file would give the answer away.  They hold *fingerprints* instead.
+A value task's known mistakes are often one step from the answer ("you
+summed over the 6 samples instead of averaging"), so the stored public
+checks cannot hold their values: reading the JSON file would give the answer
+away.  They hold *fingerprints* instead.  (A mistake that is a fixed, stated
+transform of the answer, such as "1 minus the right answer", is not stored
+at all; the grader still recognises it.)
 
-A number :math:`x` is placed in a bucket on a logarithmic grid,
+Each element :math:`x` of a value is placed in a bucket on a logarithmic
+grid, as the pair
 
-.. math:: b(x) = \\operatorname{sign}(x)\\,\\Big\\lfloor \\frac{\\ln |x|}{s} + o \\Big\\rfloor,
-   \\qquad s = 2\\,\\mathrm{rtol},
+.. math:: b(x) = \Big(\operatorname{sign} x,\; \Big\lfloor \frac{\ln |x|}{s} + o \Big\rfloor\Big),
+   \qquad s = 2\,\mathrm{rtol},
 
-for two grids, :math:`o = 0` and :math:`o = 1/2`, and the buckets of all
-elements are hashed with a slow salted key-derivation function (PBKDF2-SHA256,
-salted with the task, the case and the grid).  A learner's value matches a
-mistake when, on either grid, it falls into the same buckets.  For one
-number that means: a relative difference below ``rtol`` always matches, and
-one above ``2 rtol`` never does.  (An array matches element for element on
-one grid; the course's only array-valued answer holds whole numbers, which
-match exactly.)
+(zero has a bucket of its own) for two grids, :math:`o = 0` and
+:math:`o = 1/2`, and the shape and the buckets of all elements are hashed
+with a slow salted key-derivation function (PBKDF2-SHA256, salted with the
+task, the case and the grid).  A learner's value matches a mistake when, on
+either grid, it falls into the same buckets.  The edges of the two grids
+interleave every :math:`s/2 = \mathrm{rtol}` in :math:`\ln |x|`, so for one
+number: values whose log-ratio :math:`|\ln(x/y)|` is below ``rtol`` always
+match, and those at or above ``2 rtol`` never do (for relative differences
+the same holds up to terms of order :math:`\mathrm{rtol}^2`).  ``atol`` plays
+no part: a mistake whose value is 0 matches only 0.  An array matches only
+when all its elements share their buckets on one grid, so the guarantee is
+per number; the course's one array-valued answer holds whole numbers, which
+match exactly.
 
-Checking a value costs two hashes (about 50 ms).  Recovering a mistake's
-value from its fingerprint means hashing every bucket it could lie in, which
-for ``rtol = 1e-6`` is millions of buckets per decade: far more work than
-computing the answer.
+Checking a value costs two hashes, whatever the number of mistakes.
+Recovering a mistake from its fingerprint means hashing every candidate:
+about :math:`\ln 10 / (2\,\mathrm{rtol})` buckets per decade for a
+continuous value (a million at ``rtol = 1e-6``, a hundred thousand at
+``1e-5``), far fewer for whole numbers or simple fractions.  That keeps the
+answer from being read off the file, not from a determined search.
 """
 
 from __future__ import annotations
@@ -32,10 +42,10 @@ import math
 
 import numpy as np
 
-__all__ = ["fingerprints", "matches"]
+__all__ = ["agree", "fingerprints", "matches"]
 
 #: PBKDF2 rounds per fingerprint: slow enough to make guessing expensive.
-ITERATIONS = 100_000
+ITERATIONS = 200_000
 #: The grid offsets; two grids so that a value near one grid's bucket edge is mid-bucket on the other.
 OFFSETS = (0.0, 0.5)
 #: Hex digits kept of each hash (64 bits).
@@ -80,6 +90,11 @@ def fingerprints(values: np.ndarray, *, salt: str, rtol: float) -> list[str]:
     ]
 
 
+def agree(mine: list[str], stored: list[str]) -> bool:
+    """Whether two values' fingerprints share a bucket on some grid."""
+    return any(a == b for a, b in zip(mine, stored, strict=False))
+
+
 def matches(values: np.ndarray, stored: list[str], *, salt: str, rtol: float) -> bool:
     """Whether finite ``values`` fall into the buckets that ``stored`` fingerprints on either grid.
 
@@ -92,7 +107,4 @@ def matches(values: np.ndarray, stored: list[str], *, salt: str, rtol: float) ->
     values = np.asarray(values, dtype=np.float64)
     if not np.all(np.isfinite(values)):
         return False
-    return any(
-        mine == theirs
-        for mine, theirs in zip(fingerprints(values, salt=salt, rtol=rtol), stored, strict=False)
-    )
+    return agree(fingerprints(values, salt=salt, rtol=rtol), stored)
