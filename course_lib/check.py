@@ -27,6 +27,8 @@ import numpy as np
 
 import course_lib.gradients as our_gradients
 import course_lib.losses as our_losses
+from course_lib.losses._reduction import reduce_weighted_values
+from course_lib.losses._validation import as_float_array
 
 #: Losses that TensorFlow always computes in float32 (``tf.nn.ctc_loss``).
 _FLOAT32_ONLY = {"ctc", "CTC"}
@@ -85,14 +87,45 @@ class Verdict:
         return "\n".join(lines)
 
 
-def _max_violation(ours: np.ndarray, theirs: np.ndarray, rtol: float, atol: float) -> tuple[bool, float]:
+def _max_violation(
+    ours: np.ndarray, theirs: np.ndarray, rtol: float, atol: float, allowed: np.ndarray | None = None
+) -> tuple[bool, float]:
+    """Whether ``|ours - theirs| <= allowed`` everywhere, and the largest difference.
+
+    ``allowed`` defaults to ``atol + rtol * |theirs|`` (NumPy's ``isclose`` rule).
+    """
     ours, theirs = np.asarray(ours, dtype=np.float64), np.asarray(theirs, dtype=np.float64)
     if ours.shape != theirs.shape:
         return False, float("inf")
+    if allowed is None:
+        allowed = atol + rtol * np.abs(theirs)
     both_inf = np.isinf(ours) & np.isinf(theirs) & (np.sign(ours) == np.sign(theirs))
     difference = np.where(both_inf, 0.0, np.abs(ours - theirs))
-    ok = bool(np.all(difference <= atol + rtol * np.abs(theirs)) or not difference.size)
+    ok = bool(np.all(difference <= allowed) or not difference.size)
     return ok, float(difference.max(initial=0.0))
+
+
+def _reduced_tolerance(
+    loss: Any, y_true: np.ndarray, y_pred: np.ndarray, sample_weight: Any, rtol: float, atol: float
+) -> np.ndarray:
+    r"""The tolerance on a reduced loss: the per-sample tolerances, reduced the same way.
+
+    Each per-sample value :math:`\ell_i` may differ from Keras' by
+    :math:`\tau_i = \mathrm{atol} + \mathrm{rtol}\,|\ell_i|`.  A reduction is
+    linear in the values, so :math:`|\sum_i w_i(\ell_i - \ell_i^{K})|/D \le
+    \sum_i |w_i|\,\tau_i / D`: we apply the loss' own weighting, mask and
+    reduction to :math:`\tau` with the weights :math:`|w|`.  For ``"sum"`` over
+    :math:`N` unit-weight samples this is :math:`N` times the per-sample
+    tolerance (a float32 constant inside Keras' formula is summed :math:`N`
+    times); for ``"sum_over_batch_size"`` it is the per-sample tolerance.
+    """
+    y_pred = as_float_array(y_pred, "y_pred", loss.dtype)
+    y_true = as_float_array(y_true, "y_true", y_pred.dtype)
+    values = np.asarray(loss.call(y_true, y_pred), dtype=np.float64)
+    weights = None if sample_weight is None else np.abs(np.asarray(sample_weight, dtype=np.float64))
+    per_sample = atol + rtol * np.abs(values)
+    mask = loss.output_mask(y_true, y_pred, values)
+    return np.asarray(reduce_weighted_values(per_sample, weights, mask, loss.reduction))
 
 
 def _prepare(name: str, y_true: Any, y_pred: Any, dtype: str) -> tuple[np.ndarray, np.ndarray, str]:
@@ -187,18 +220,34 @@ def check_class(
     dtype: str = "float64",
     **config: Any,
 ) -> Verdict:
-    """Compare ``course_lib.losses.<class_name>(**config)`` with the Keras class.
+    r"""Compare ``course_lib.losses.<class_name>(**config)`` with the Keras class.
 
     This exercises the reduction and ``sample_weight`` handling as well as the
     loss itself.  Both classes are built with the same ``dtype``.
+
+    The printed ``rtol`` and ``atol`` are *per-sample* tolerances.  A reduced
+    value is allowed the reduction of the per-sample tolerances (see
+    :func:`_reduced_tolerance`), so ``reduction="sum"`` over :math:`N` samples
+    allows :math:`N` times as much: Keras' ``log_cosh`` subtracts a float32
+    :math:`\log 2` (off by 1.9e-9) from every element even in float64, and a
+    sum adds those offsets up.
+
+    >>> import numpy as np
+    >>> y_true = np.zeros((40, 1))
+    >>> y_pred = np.linspace(-2.0, 2.0, 40).reshape(-1, 1)
+    >>> print(check_class("LogCosh", y_true, y_pred, reduction="sum"))
+    LogCosh(reduction='sum') vs keras.losses.LogCosh (float64)
+      value:    OK (max |difference| within rtol=1e-09, atol=5e-09)
     """
     keras, _ = _keras()
     y_true, y_pred, dtype = _prepare(class_name, y_true, y_pred, dtype)
     value_tol, _ = _tolerances(np.dtype(dtype))
-    ours = getattr(our_losses, class_name)(dtype=dtype, **config)(y_true, y_pred, sample_weight=sample_weight)
+    our_loss = getattr(our_losses, class_name)(dtype=dtype, **config)
+    ours = our_loss(y_true, y_pred, sample_weight=sample_weight)
     keras_loss = getattr(keras.losses, class_name)(dtype=dtype, **config)
     theirs = keras_loss(y_true, y_pred, sample_weight=sample_weight)
-    value_ok, value_error = _max_violation(ours, np.asarray(theirs), *value_tol)
+    allowed = _reduced_tolerance(our_loss, y_true, y_pred, sample_weight, *value_tol)
+    value_ok, value_error = _max_violation(ours, np.asarray(theirs), *value_tol, allowed=allowed)
     weighted = "" if sample_weight is None else ", weighted"
     description = f"{_describe(class_name, config)} vs keras.losses.{class_name} ({dtype}{weighted})"
     return Verdict(description, value_ok, value_error, value_tol)
