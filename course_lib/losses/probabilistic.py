@@ -39,7 +39,8 @@ Where we deliberately differ from Keras
 * The categorical losses refuse a class axis of size 1 (Keras only warns; the
   loss is then identically 0, so nothing could be learnt).
 * Categorical label smoothing divides by the size of the *class axis*; Keras
-  divides by the size of the last axis even when ``axis`` is another one.
+  3.15 divides by the size of the last axis even when ``axis`` is another one,
+  a bug by Keras' own account (keras-team/keras issue #23451).
 * ``categorical_generalized_cross_entropy`` accepts labels shaped ``(B, 1)``
   (Keras broadcasts them into a ``(B, B)`` result) and ``q = 1``, where the loss
   is :math:`1 - p_c`, an MAE-like loss (the Keras class requires ``0 < q < 1``).
@@ -376,6 +377,20 @@ def categorical_crossentropy(
     axis : int, default -1
         The class axis; it must hold at least 2 classes.
 
+    Notes
+    -----
+    **Deliberate difference from Keras 3.15.**  With ``label_smoothing`` and an
+    ``axis`` other than the last, :math:`K` here is the size of the class axis
+    ``axis``.  Keras 3.15 divides by the size of the *last* axis instead, so its
+    smoothed targets no longer sum to 1 over the classes (with 3 classes on
+    axis 1 and 5 steps on the last axis, :math:`s = 0.2` gives
+    :math:`0.8 + 3 \cdot 0.04 = 0.92`).  We keep the textbook smoothing: Keras
+    treats its own behaviour as a bug (keras-team/keras issue #23451, fixed by
+    pull request #23437).  Every other combination of two options matches
+    Keras (``tests/test_option_pairs.py``).  To reproduce Keras 3.15 exactly,
+    smooth the targets yourself with the last axis' size and pass
+    ``label_smoothing=0``.
+
     Examples
     --------
     >>> categorical_crossentropy([[0., 1., 0.], [0., 0., 1.]], [[0.05, 0.95, 0.], [0.1, 0.8, 0.1]])
@@ -422,6 +437,14 @@ def categorical_focal_crossentropy(
     gamma : float >= 0, default 2.0
     from_logits, label_smoothing, axis
         As in :func:`categorical_crossentropy`.
+
+    Notes
+    -----
+    **Deliberate difference from Keras 3.15**, as in
+    :func:`categorical_crossentropy`: label smoothing with an ``axis`` other
+    than the last divides by the size of ``axis`` (the number of classes), not
+    by the size of the last axis as Keras 3.15 does, so the smoothed targets
+    sum to 1 (keras-team/keras issue #23451).
 
     Examples
     --------
