@@ -23,8 +23,18 @@ frame :math:`t`.  Through the softmax (:math:`\partial\log y_{t,j}/\partial z_{t
     = y_{t,k} - \frac{1}{p}\sum_{s:\ l'_s = k} \alpha_t(s)\,\beta_t(s).
 
 "What the model predicts minus what the alignments use": the same shape as the
-softmax cross-entropy gradient, with a soft, computed target.  Everything is
-done in log space.
+softmax cross-entropy gradient, with a soft, computed target.
+
+Everything is done in log space, and each frame of :math:`\log\alpha` and
+:math:`\log\beta` is shifted so that its largest entry is 0.  Unshifted,
+:math:`\log\alpha_t` falls by a few units per frame, to about -600 at
+:math:`T = 200`; float32 then rounds it to steps of about :math:`4\times10^{-5}`,
+and :math:`\log\alpha + \log\beta - \log p` cancels three such numbers,
+which left the float32 gradient :math:`3` to :math:`8\times10^{-4}` from the
+float64 one.  Shifted, the numbers stay near 0 and the error is
+:math:`2\times10^{-6}` to :math:`1.3\times10^{-5}`, as for TensorFlow's float32
+kernel (:math:`4\times10^{-6}` to :math:`10^{-5}`; measured on random logits,
+:math:`B = 4`, :math:`C = 20`, in ``tests/test_ctc_float32.py``).
 """
 
 from __future__ import annotations
@@ -32,28 +42,70 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-from course_lib.losses.sequence import (
-    _ctc_lattice,
-    _forward,
-    _logsumexp_states,
-    _shift,
-)
+from course_lib.losses.sequence import _ctc_lattice, _shift
 
 __all__ = ["ctc"]
 
 
-def _backward(emit: np.ndarray, skip: np.ndarray, final: np.ndarray) -> np.ndarray:
-    r"""Log backward variables :math:`\log\beta_t(s)`, shape ``(T + 1, B, S)``.
+def _peak_normalised(log_x: np.ndarray) -> np.ndarray:
+    """Subtract each row's largest entry over the states (the last axis), so the peak is 0.
 
-    ``emit`` is :math:`\log y_{t,l'_s}` for frames :math:`1..T` (index ``t - 1``).
+    A row with no finite entry (no state reachable) is left as it is.
+    """
+    peak = np.max(log_x, axis=-1, keepdims=True)
+    return log_x - np.where(np.isfinite(peak), peak, 0.0).astype(log_x.dtype)
+
+
+def _scaled_forward(emit: np.ndarray, skip: np.ndarray, initial: np.ndarray) -> np.ndarray:
+    r"""Forward variables rescaled per frame: :math:`\log\alpha_t(s) - \max_{s'}\log\alpha_t(s')`.
+
+    The recursion of :func:`course_lib.losses.sequence._forward` is linear in
+    :math:`\alpha_{t-1}`, so dividing a frame by any constant :math:`c_t` only
+    divides every later frame by it too.  Rescaling keeps the peak at
+    :math:`\log 1 = 0` instead of letting :math:`\log\alpha_t` drift to
+    about :math:`-3t`, where float32 has an absolute spacing of
+    :math:`|\log\alpha_t| \cdot 6\times10^{-8}` (:math:`4\times10^{-5}` at
+    :math:`-600`).  Shape ``(T + 1, B, S)``.
+    """
+    alpha = np.empty((emit.shape[0] + 1,) + initial.shape, dtype=emit.dtype)
+    alpha[0] = initial
+    for t in range(emit.shape[0]):
+        previous = alpha[t]
+        from_skip = np.where(skip, _shift(previous, 2), -np.inf)
+        arrive = np.logaddexp(np.logaddexp(previous, _shift(previous, 1)), from_skip)
+        alpha[t + 1] = _peak_normalised(emit[t] + arrive)
+    return alpha
+
+
+def _scaled_backward(emit: np.ndarray, skip: np.ndarray, final: np.ndarray) -> np.ndarray:
+    r"""Backward variables :math:`\log\beta_t(s)`, rescaled per frame like :func:`_scaled_forward`.
+
+    :math:`\beta_T` is the end weight of each state, then
+    :math:`\beta_{t-1}(s) = \sum_{s'} y_{t,l'_{s'}}\beta_t(s')` over
+    :math:`s' \in \{s, s+1, s+2\}` (:math:`s+2` where the skip is allowed).
+    ``emit`` holds :math:`\log y_{t,l'_s}` for frames :math:`1..T` (index ``t - 1``).
+    Shape ``(T + 1, B, S)``.
     """
     beta = np.empty((emit.shape[0] + 1,) + final.shape, dtype=emit.dtype)
-    beta[-1] = final
+    beta[-1] = _peak_normalised(final)
     for t in range(emit.shape[0], 0, -1):
         leave = emit[t - 1] + beta[t]  # emit frame t in state s', then finish
         to_skip = _shift(np.where(skip, leave, -np.inf), -2)
-        beta[t - 1] = np.logaddexp(np.logaddexp(leave, _shift(leave, -1)), to_skip)
+        beta[t - 1] = _peak_normalised(np.logaddexp(np.logaddexp(leave, _shift(leave, -1)), to_skip))
     return beta
+
+
+def _state_posteriors(log_alpha: np.ndarray, log_beta: np.ndarray) -> np.ndarray:
+    r"""Share of the probability in each state per frame, :math:`\alpha_t(s)\beta_t(s)/p`.
+
+    Since :math:`\sum_s \alpha_t(s)\beta_t(s) = p` at *every* frame, the
+    posterior is a softmax over the states of :math:`\log\alpha_t + \log\beta_t`,
+    frame by frame; the per-frame scales of :func:`_scaled_forward` and
+    :func:`_scaled_backward` cancel, and :math:`\log p` is never needed.
+    """
+    log_joint = log_alpha + log_beta
+    shares = np.exp(_peak_normalised(log_joint))
+    return shares / np.sum(shares, axis=-1, keepdims=True)
 
 
 def ctc(y_true: ArrayLike, y_pred: ArrayLike) -> np.ndarray:
@@ -61,9 +113,16 @@ def ctc(y_true: ArrayLike, y_pred: ArrayLike) -> np.ndarray:
 
     .. math::
         \frac{\partial \ell}{\partial z_{t,k}} = \operatorname{softmax}(z_t)_k
-        - \sum_{s:\ l'_s = k} \exp\bigl(\log\alpha_t(s) + \log\beta_t(s) - \log p\bigr)
+        - \sum_{s:\ l'_s = k} \gamma_t(s),
+        \qquad
+        \gamma_t(s) = \frac{\alpha_t(s)\beta_t(s)}{\sum_{s'}\alpha_t(s')\beta_t(s')}
+                    = \frac{\alpha_t(s)\beta_t(s)}{p}
 
-    (derivation in the module docstring).
+    (derivation in the module docstring).  :math:`\gamma_t` is computed frame
+    by frame as a softmax of :math:`\log\alpha_t + \log\beta_t` over the
+    states, from per-frame rescaled :math:`\alpha` and :math:`\beta`, so that
+    float32 input gives a float32 gradient within about :math:`10^{-5}` of the
+    float64 one at :math:`T = 200`, as accurate as TensorFlow's float32 kernel.
 
     For a label too long for the ``T`` frames this is the derivative of the
     large finite loss of :func:`course_lib.losses.sequence.ctc`: it raises the
@@ -77,10 +136,9 @@ def ctc(y_true: ArrayLike, y_pred: ArrayLike) -> np.ndarray:
             [ 0.       , -0.3333333,  0.3333333]]], dtype=float32)
     """
     log_probs, ext, skip, emit, initial, final = _ctc_lattice(y_true, y_pred)
-    alpha = _forward(emit, skip, initial)
-    beta = _backward(emit, skip, final)
-    log_p = _logsumexp_states(alpha[-1] + final)
-    occupancy = np.exp(alpha[1:] + beta[1:] - log_p[None, :, None])  # (T, B, S)
+    alpha = _scaled_forward(emit, skip, initial)
+    beta = _scaled_backward(emit, skip, final)
+    occupancy = _state_posteriors(alpha[1:], beta[1:])  # (T, B, S)
     classes = np.arange(log_probs.shape[-1])
     emits_class = (ext[:, :, None] == classes).astype(log_probs.dtype)  # (B, S, C)
     used = np.einsum("tbs,bsc->btc", occupancy, emits_class)
