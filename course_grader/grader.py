@@ -58,7 +58,7 @@ from course_grader.judging import judge
 from course_grader.model import Task
 from course_grader.sandbox import Cgroup, CgroupRun, Limits, Sandbox, stage_learner_library
 from course_grader.tasks import TASKS
-from course_lib.grading.runner import PROC_REFUSAL, REFUSED_EVENTS
+from course_lib.grading.runner import NOT_ANSWERED_VALUE, PROC_REFUSAL, REFUSED_EVENTS
 
 TASK_CALL = re.compile(r"""assert_task\(\s*["'](\d+\.\d+)["']""")
 SELF_CHECK_TAG = "self-check"
@@ -633,6 +633,8 @@ def exception_name(message: str) -> str:
 def _error_text(message: str) -> str:
     if message.startswith("NotImplementedError"):
         return "not answered yet (the cell still raises NotImplementedError)"
+    if message == NOT_ANSWERED_VALUE:
+        return "not answered yet (the answer is still None)"
     return exception_name(message) + " (your self-check cell shows the message)"
 
 
@@ -669,7 +671,16 @@ def judge_task(slot: TaskSlot, task: Task, report: ChildReport) -> TaskResult:
         )
         return result
     if task.task_id in report.missing:
-        result.messages.append(f"`{task.answer}` is not defined")
+        if any(
+            step == slot.window[0] and message.startswith("NotImplementedError")
+            for step, message in report.cell_errors
+        ):
+            result.messages.append(
+                f"not answered yet (the answer cell still raises NotImplementedError, so `{task.answer}` "
+                "is not defined)"
+            )
+        else:
+            result.messages.append(f"`{task.answer}` is not defined")
         return result
     for index, case in enumerate(cases):
         is_public = index < len(task.public)

@@ -25,20 +25,17 @@ SOLUTION = ROOT / "solutions" / "02_regression.ipynb"
 EXERCISE = ROOT / "exercises" / "02_regression.ipynb"
 
 HUBER_SUM = """
-def my_huber(y_true, y_pred, delta=1.0):
+def my_asymmetric_huber(y_true, y_pred, delta_under=1.0, delta_over=1.0):
     e = np.asarray(y_pred) - np.asarray(y_true)
-    return np.where(np.abs(e) <= delta, 0.5 * e**2, delta * np.abs(e) - 0.5 * delta**2).sum(axis=-1)
+    over, under = delta_over * e - delta_over**2 / 2, -delta_under * e - delta_under**2 / 2
+    return np.where(e > delta_over, over, np.where(e < -delta_under, under, 0.5 * e**2)).sum(axis=-1)
 """
-CORRECT_HUBER = """
-def my_huber(y_true, y_pred, delta=1.0):
-    e = np.asarray(y_pred) - np.asarray(y_true)
-    return np.where(np.abs(e) <= delta, 0.5 * e**2, delta * np.abs(e) - 0.5 * delta**2).mean(axis=-1)
-"""
+CORRECT_HUBER = HUBER_SUM.replace(".sum(axis=-1)", ".mean(axis=-1)")
 CORRECT_DELTA = "y_true, y_pred = task_data()\nsmallest_delta = float(np.max(np.abs(y_pred - y_true)))\n"
 CORRECT_KERAS = """
-def keras_log_cosh(y_true, y_pred):
-    e = keras.ops.abs(y_pred - y_true)
-    return keras.ops.mean(e + keras.ops.log1p(keras.ops.exp(-2.0 * e)) - math.log(2.0), axis=-1)
+def keras_scaled_log_cosh(y_true, y_pred, delta=1.0):
+    x = keras.ops.abs(y_pred - y_true) / delta
+    return keras.ops.mean(delta**2 * (x + keras.ops.log1p(keras.ops.exp(-2.0 * x)) - math.log(2.0)), axis=-1)
 """
 
 
@@ -65,14 +62,15 @@ def _submission(answers: dict[str, str], *, drop_tests: bool = False, edit_tests
 
 def _students(tmp: Path) -> dict[str, nbformat.NotebookNode]:
     sentinel, out = tmp / "sentinel.txt", tmp / "out"
-    gradient_off_by_n = """
-        def my_huber_gradient(y_true, y_pred, delta=1.0):
+    gradient_without_1_over_n = """
+        def my_huber_target_gradient(y_true, y_pred, sample_weight, delta=1.0):
             e = np.asarray(y_pred) - np.asarray(y_true)
-            return np.clip(e, -delta, delta) / e.shape[-1] / len(e)
+            return -np.asarray(sample_weight)[:, None] * np.clip(e, -delta, delta) / e.shape[-1]
         """
     naive_log_cosh = """
-        def keras_log_cosh(y_true, y_pred):
-            return keras.ops.mean(keras.ops.log(keras.ops.cosh(y_pred - y_true)), axis=-1)
+        def keras_scaled_log_cosh(y_true, y_pred, delta=1.0):
+            naive = keras.ops.log(keras.ops.cosh((y_pred - y_true) / delta))
+            return keras.ops.mean(delta**2 * naive, axis=-1)
         """
     swallow_interrupts = """
         import time
@@ -97,7 +95,8 @@ def _students(tmp: Path) -> dict[str, nbformat.NotebookNode]:
     read_the_solutions = f"""
         import json
         solution = json.load(open({str(SOLUTION)!r}))
-        exec(next("".join(c["source"]) for c in solution["cells"] if "def my_huber(" in "".join(c["source"])))
+        sources = ["".join(c["source"]) for c in solution["cells"]]
+        exec(next(source for source in sources if "def my_asymmetric_huber(" in source))
         """
     vandalise = f"""
         import os
@@ -122,7 +121,11 @@ def _students(tmp: Path) -> dict[str, nbformat.NotebookNode]:
             {"task1_answer": CORRECT_HUBER.replace(".mean(axis=-1)", ".mean(axis=-1) * -1")}
         ),
         "wrong_axis": _submission({"task1_answer": CORRECT_HUBER.replace("axis=-1", "axis=0")}),
-        "gradient_off_by_n": _submission({"task2_answer": gradient_off_by_n}),
+        "gradient_without_1_over_n": _submission({"task2_answer": gradient_without_1_over_n}),
+        # an answer cell in the style of older exercises: it raises before defining the value
+        "value_not_defined": _submission(
+            {"task3_answer": "y_true, y_pred = task_data()\nraise NotImplementedError()\n"}
+        ),
         "unstable_log_cosh": _submission({"task4_answer": naive_log_cosh}),
         # hostile
         "infinite_loop": _submission({"task3_answer": "while True:\n    pass\n"}),
@@ -140,10 +143,11 @@ def _students(tmp: Path) -> dict[str, nbformat.NotebookNode]:
 
 
 EXPECTED_TOTALS = {
-    "solution": 10.0, "untouched": 0.0, "mean_forgotten": 7.5, "wrong_sign": 7.0, "wrong_axis": 7.0,
-    "gradient_off_by_n": 7.0, "unstable_log_cosh": 9.0, "infinite_loop": 6.0, "swallows_interrupt": 6.0,
-    "sys_exit": 10.0, "os_exit": 8.0, "memory_bomb": 8.0, "print_flood": 10.0, "monkeypatch": 7.5,
-    "reads_solutions": 7.0, "vandal": 10.0, "tests_deleted": 10.0, "tests_edited": 7.5,
+    "solution": 10.0, "untouched": 0.0, "mean_forgotten": 7.43, "wrong_sign": 7.0, "wrong_axis": 7.0,
+    "gradient_without_1_over_n": 7.0, "unstable_log_cosh": 9.33, "infinite_loop": 6.0,
+    "swallows_interrupt": 6.0, "sys_exit": 10.0, "os_exit": 8.0, "memory_bomb": 8.0, "print_flood": 10.0,
+    "monkeypatch": 7.43, "reads_solutions": 7.0, "vandal": 10.0, "tests_deleted": 10.0, "tests_edited": 7.43,
+    "value_not_defined": 8.0,
 }  # fmt: skip
 
 
@@ -199,14 +203,16 @@ def test_grades_csv_has_one_column_per_task_then_total_and_max(graded_class):
     ("student", "task_id", "phrase"),
     [
         ("untouched", "02.1", "not answered yet"),
-        ("mean_forgotten", "02.1", "MEAN over the last axis"),
+        ("untouched", "02.3", "not answered yet (the answer is still None)"),
+        ("value_not_defined", "02.3", "not answered yet (the answer cell still raises NotImplementedError"),
+        ("mean_forgotten", "02.1", "averages h over the d outputs"),
         ("wrong_sign", "02.1", "sign error"),
         ("wrong_axis", "02.1", "wrong axis"),
-        ("gradient_off_by_n", "02.2", "off by 1/N"),
+        ("gradient_without_1_over_n", "02.2", "the 1/N of the reduction is missing"),
         ("unstable_log_cosh", "02.4", "numerically stable form"),
         ("infinite_loop", "02.3", "not evaluated"),
         ("os_exit", "02.4", "not evaluated"),
-        ("monkeypatch", "02.1", "MEAN over the last axis"),
+        ("monkeypatch", "02.1", "averages h over the d outputs"),
     ],
 )
 def test_feedback_names_the_mistake(graded_class, student, task_id, phrase):

@@ -28,13 +28,15 @@ SOLUTIONS, EXERCISES = ROOT / "solutions", ROOT / "exercises"
 TASK_CALL = re.compile(r"""assert_task\(\s*["'](\d+\.\d+)["']""")
 
 
-def right_huber(y_true, y_pred, delta=1.0):
+def right_huber(y_true, y_pred, delta_under=1.0, delta_over=1.0):
+    """Task 02.1's asymmetric Huber loss."""
     e = np.asarray(y_pred, dtype=float) - np.asarray(y_true, dtype=float)
-    return np.mean(np.where(np.abs(e) <= delta, 0.5 * e**2, delta * np.abs(e) - 0.5 * delta**2), axis=-1)
+    over, under = delta_over * e - 0.5 * delta_over**2, -delta_under * e - 0.5 * delta_under**2
+    return np.mean(np.where(e > delta_over, over, np.where(e < -delta_under, under, 0.5 * e**2)), axis=-1)
 
 
-def summed_huber(y_true, y_pred, delta=1.0):
-    return right_huber(y_true, y_pred, delta) * np.shape(y_pred)[-1]
+def summed_huber(y_true, y_pred, delta_under=1.0, delta_over=1.0):
+    return right_huber(y_true, y_pred, delta_under, delta_over) * np.shape(y_pred)[-1]
 
 
 # --------------------------------------------------------------------------------------
@@ -45,7 +47,7 @@ def summed_huber(y_true, y_pred, delta=1.0):
 def test_self_check_passes_a_right_function(capsys):
     check("02.1", right_huber)
     assert capsys.readouterr().out == (
-        "02.1 Huber loss: public checks passed: 3 of 3; your grade may include hidden checks.\n"
+        "02.1 asymmetric Huber loss: public checks passed: 3 of 3; your grade may include hidden checks.\n"
     )
 
 
@@ -53,26 +55,87 @@ def test_self_check_names_a_known_mistake(capsys):
     check("02.1", summed_huber)
     out = capsys.readouterr().out
     assert "public checks passed: 1 of 3" in out  # the (5, 1) case: sum and mean agree
-    assert "the loss (12) is the MEAN over the last axis" in out
+    assert "the per-sample loss averages h over the d outputs" in out
 
 
 def test_self_check_explains_a_wrong_shape_and_nan(capsys):
-    check("02.1", lambda y_true, y_pred, delta=1.0: right_huber(y_true, y_pred, delta)[:, None])
-    check("02.1", lambda y_true, y_pred, delta=1.0: right_huber(y_true, y_pred, delta) * np.nan)
+    check("02.1", lambda y_true, y_pred, **deltas: right_huber(y_true, y_pred, **deltas)[:, None])
+    check("02.1", lambda y_true, y_pred, **deltas: right_huber(y_true, y_pred, **deltas) * np.nan)
     out = capsys.readouterr().out
     assert "wrong shape: expected (4,), got (4, 1)" in out
     assert "returned NaN or inf where the loss is finite" in out
 
 
 def test_self_check_reports_an_exception_and_an_unanswered_task(capsys):
-    def unanswered(y_true, y_pred, delta=1.0):
+    def unanswered(y_true, y_pred, delta_under=1.0, delta_over=1.0):
         raise NotImplementedError()
 
     check("02.1", unanswered)
-    check("02.1", lambda y_true, y_pred, delta=1.0: 1 / 0)
+    check("02.1", lambda y_true, y_pred, **deltas: 1 / 0)
     out = capsys.readouterr().out
     assert "not answered yet" in out
     assert "raised ZeroDivisionError: division by zero" in out
+
+
+def test_an_unanswered_value_task_is_not_answered_yet(capsys):
+    """The exercise's value cell sets the answer to None before ``raise NotImplementedError()``."""
+    for task_id in sorted(t for t, task in TASKS.items() if task.kind == "value"):
+        check(task_id, None)
+        with pytest.raises(AssertionError, match=r"not answered yet \(`\w+` is still None\)"):
+            assert_task(task_id, None)
+        with pytest.raises(AssertionError, match=r"not answered yet \(`\w+` is still None\)"):
+            assert_task(task_id, None, hidden=True)
+    out = capsys.readouterr().out
+    assert out.count("not answered yet") == sum(task.kind == "value" for task in TASKS.values())
+
+
+def test_every_value_answer_cell_of_chapters_02_and_04_defines_its_answer_as_none():
+    for name in ("02_regression.ipynb", "04_multiclass.ipynb"):
+        for cell in nbformat.read(EXERCISES / name, as_version=4).cells:
+            if "raise NotImplementedError()" in cell.source and not cell.source.lstrip().startswith("def "):
+                assert re.search(r"^\w+ = None  # replace None by your answer", cell.source, re.M), (
+                    cell.source
+                )
+
+
+def _tempered_cce(y_true, logits, temperature=1.0, axis=-1, *, normalise_axis=None):
+    """Task 04.1's loss, with the softmax optionally normalised along another axis (a mistake)."""
+    z = np.asarray(logits, dtype=float) / temperature
+    along = axis if normalise_axis is None else normalise_axis
+    shifted = z - np.max(z, axis=along, keepdims=True)
+    return -np.sum(y_true * (shifted - np.log(np.sum(np.exp(shifted), axis=along, keepdims=True))), axis=axis)
+
+
+def test_04_1_names_the_cause_of_a_softmax_over_the_batch_and_of_logits_read_as_probabilities(capsys):
+    check("04.1", _tempered_cce)
+    assert "public checks passed: 4 of 4" in capsys.readouterr().out
+
+    check(
+        "04.1",
+        lambda y, z, temperature=1.0, axis=-1: _tempered_cce(y, z, temperature, axis, normalise_axis=0),
+    )
+    out = capsys.readouterr().out
+    assert "your softmax normalises over the batch axis" in out
+    assert "stable form" not in out  # the extreme case fails for the same reason, not for overflow
+
+    def from_probabilities(y, z, temperature=1.0, axis=-1):  # Keras' from_logits=False on logits
+        q = np.asarray(z) / temperature
+        q = np.clip(q / np.sum(q, axis=axis, keepdims=True), 1e-7, 1 - 1e-7)
+        return -np.sum(y * np.log(q), axis=axis)
+
+    def log_of_logits(y, z, temperature=1.0, axis=-1):
+        with np.errstate(all="ignore"):
+            return -np.sum(y * np.log(np.asarray(z) / temperature), axis=axis)
+
+    check("04.1", from_probabilities)
+    check("04.1", log_of_logits)
+    lines = capsys.readouterr().out.splitlines()
+    failures = [line for line in lines if line.startswith("  - ")]
+    assert len(failures) == 8
+    assert all(
+        "as if they were probabilities" in line or "treated the logits as probabilities" in line
+        for line in failures
+    ), failures
 
 
 def test_self_check_of_a_value_task_checks_form_and_known_mistakes_only(capsys):
@@ -127,7 +190,7 @@ def test_the_self_check_recognises_every_known_mistake_of_a_value_task(task_id):
 
 def test_assert_task_raises_with_the_mistake():
     assert_task("02.1", right_huber)
-    with pytest.raises(AssertionError, match="public checks failed:\n.*MEAN over the last axis"):
+    with pytest.raises(AssertionError, match="public checks failed:\n.*averages h over the d outputs"):
         assert_task("02.1", summed_huber)
 
 
@@ -144,15 +207,17 @@ def test_hidden_checks_judge_the_value_itself():
 def test_a_keras_task_gets_tensors(capsys):
     import keras
 
-    def stable_log_cosh(y_true, y_pred):
-        e = keras.ops.abs(y_pred - y_true)
-        return keras.ops.mean(e + keras.ops.log1p(keras.ops.exp(-2.0 * e)) - np.log(2.0), axis=-1)
+    def stable_log_cosh(y_true, y_pred, delta=1.0):
+        x = keras.ops.abs(y_pred - y_true) / delta
+        return keras.ops.mean(
+            delta**2 * (x + keras.ops.log1p(keras.ops.exp(-2.0 * x)) - np.log(2.0)), axis=-1
+        )
 
     seen = []
 
-    def spy(y_true, y_pred):
+    def spy(y_true, y_pred, delta=1.0):
         seen.append(type(y_true).__module__)
-        return stable_log_cosh(y_true, y_pred)
+        return stable_log_cosh(y_true, y_pred, delta)
 
     check("02.4", spy)
     assert "public checks passed: 2 of 2" in capsys.readouterr().out

@@ -1,8 +1,12 @@
-"""Graded tasks of chapter 04 (multiclass): CCE from logits, its gradient, a Keras GCE, ``ignore_class``.
+"""Graded tasks of chapter 04 (multiclass): CCE at a temperature, a class-weighted CCE gradient, a Keras
+GCE, ``ignore_class``.
 
-Equation numbers in the messages, (1) softmax, (5) log-softmax, (6) its Jacobian, (7) CCE,
-(8) CCE through the log-sum-exp, (9) its gradient, (11) sparse CCE, (12) the ``ignore_class``
-reduction, (20) GCE and (21) its q -> 0 limit, are those of ``notebooks/04_multiclass.ipynb``.
+None of the functions asked for is one that the notebook prints with ``show()``: 04.1 and 04.2 are
+variants (a temperature, class weights) that need the same derivations.  Equation numbers in the
+messages, (1) softmax, (3) the Boltzmann distribution at temperature T, (5) log-softmax, (6) its
+Jacobian, (7) CCE, (8) CCE through the log-sum-exp, (9) its gradient, (10) CCE on probabilities,
+(11) sparse CCE, (12) the ``ignore_class`` reduction, (20) GCE and (21) its q -> 0 limit, are those
+of ``notebooks/04_multiclass.ipynb``.
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from course_grader.model import AUTODIFF, COURSE_LIBRARY, Mistake, Task, library_function
-from course_lib import gradients, losses
+from course_lib import losses
 from course_lib.grading.model import Case
 from course_lib.grading.tasks.ch04 import VOID, task_data
 
@@ -57,7 +61,7 @@ def _cce_global_lse(y_true, logits, axis=-1) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------------------
-# 04.1 categorical cross-entropy from logits (7) with the log-softmax (5), along `axis`
+# 04.1 cross-entropy against the softmax at temperature T, (3), from logits, along `axis`
 # --------------------------------------------------------------------------------------
 
 
@@ -77,11 +81,11 @@ def _extreme_pair(rng, shape: tuple[int, int]):
     y = np.eye(k)[rng.integers(0, k, size=n)]
     z = np.round(rng.uniform(-1000.0, 1000.0, size=shape), 1)
     z[np.arange(n), rng.integers(0, k, size=n)] = 1000.0
-    z[0, np.argmax(y[0])] = -1000.0  # a confident mistake: the loss is about 2000
+    z[0, np.argmax(y[0])] = -1000.0  # a confident mistake: the loss is about 2000 / T
     return y, z
 
 
-def _cce_cases(seed: int, public: bool) -> tuple[Case, ...]:
+def _tempered_cases(seed: int, public: bool) -> tuple[Case, ...]:
     rng = np.random.default_rng(seed)
     if public:
         y1, z1 = _logit_pair(rng, (5, 4), "one-hot")
@@ -89,24 +93,56 @@ def _cce_cases(seed: int, public: bool) -> tuple[Case, ...]:
         y3, z3 = _extreme_pair(rng, (4, 3))
         y4, z4 = _logit_pair(rng, (4, 4), "one-hot")
         return (
-            Case("one-hot targets, shape (5, 4)", (y1, z1)),
-            Case("soft targets (rows sum to 1), shape (3, 6)", (y2, z2)),
-            Case("extreme logits (±1000), shape (4, 3)", (y3, z3)),
-            Case("classes along axis 0 (axis=0): 4 classes x 4 samples", (y4.T, z4.T), {"axis": 0}),
+            Case("one-hot targets, shape (5, 4), T=2", (y1, z1), {"temperature": 2.0}),
+            Case("soft targets (rows sum to 1), shape (3, 6), T=0.5", (y2, z2), {"temperature": 0.5}),
+            Case("extreme logits (±1000), shape (4, 3), T=0.1", (y3, z3), {"temperature": 0.1}),
+            Case(
+                "classes along axis 0 (axis=0): 4 classes x 4 samples, T=3",
+                (y4.T, z4.T),
+                {"temperature": 3.0, "axis": 0},
+            ),
         )
     y1, z1 = _logit_pair(rng, (7, 10), "one-hot")
     y2, z2 = _logit_pair(rng, (2, 5, 5), "soft")
     y3, z3 = _extreme_pair(rng, (3, 3))
     y4, z4 = _logit_pair(rng, (6, 5), "soft", scale=4.0)
+    y5, z5 = _logit_pair(rng, (3, 4, 4), "soft")
     return (
-        Case("one-hot targets, shape (7, 10)", (y1, z1)),
+        Case("one-hot targets, shape (7, 10), T=4", (y1, z1), {"temperature": 4.0}),
         Case(
-            "soft targets, classes along axis 1 of shape (2, 5, 5)",
+            "soft targets, classes along axis 1 of shape (2, 5, 5), T=0.7",
             (np.moveaxis(y2, -1, 1), np.moveaxis(z2, -1, 1)),
-            {"axis": 1},
+            {"temperature": 0.7, "axis": 1},
         ),
-        Case("extreme logits (±1000), classes along axis 0", (y3.T, z3.T), {"axis": 0}),
-        Case("soft targets, large logits, shape (6, 5)", (y4, z4)),
+        Case(
+            "extreme logits (±1000), classes along axis 0, T=2", (y3.T, z3.T), {"temperature": 2.0, "axis": 0}
+        ),
+        Case("soft targets, large logits, shape (6, 5), T=1", (y4, z4), {"temperature": 1.0}),
+        Case(
+            "soft targets, classes on the last axis of shape (3, 4, 4), T=1.5", (y5, z5), {"temperature": 1.5}
+        ),
+    )
+
+
+def _tempered(loss, *, scale=lambda z, t: z / t):
+    """``loss(y_true, scale(logits, T), axis)`` as a function of the task's arguments."""
+
+    def wrong(y_true, logits, temperature=1.0, axis=-1):
+        return loss(y_true, scale(np.asarray(logits, dtype=np.float64), temperature), axis)
+
+    return wrong
+
+
+def _batch_axis(axis: int, ndim: int) -> int:
+    """The first axis that is not the class axis: the batch axis."""
+    return 1 if axis % ndim == 0 else 0
+
+
+def _as_probabilities(y_true, z, axis, *, renormalise: bool) -> np.ndarray:
+    """(10) applied to logits, as with from_logits=False: renormalise (or not), clip, log."""
+    q = z / np.sum(z, axis=axis, keepdims=True) if renormalise else z
+    return -np.sum(
+        np.asarray(y_true, dtype=np.float64) * np.log(np.clip(q, EPSILON, 1.0 - EPSILON)), axis=axis
     )
 
 
@@ -116,13 +152,17 @@ _WRONG_AXIS = (
     "along `axis`"
 )
 
-CCE_FROM_LOGITS = Task(
+_LOGITS_AS_PROBABILITIES = (
+    "you treated the logits as probabilities, as from_logits=False does with (10) (renormalise, clip to "
+    "[1e-7, 1 - 1e-7], log); logits are unnormalised scores, any real numbers: take the log-softmax (5) "
+    "of z / T"
+)
+
+TEMPERED_CCE = Task(
     task_id="04.1",
-    title="categorical cross-entropy from logits",
-    answer="my_cce_from_logits",
-    reference=lambda y_true, logits, axis=-1: losses.categorical_crossentropy(
-        y_true, logits, from_logits=True, axis=axis
-    ),
+    title="cross-entropy at temperature T from logits",
+    answer="my_tempered_cce",
+    reference=_tempered(_cce),
     forbidden=(
         *COURSE_LIBRARY,
         library_function(
@@ -135,62 +175,115 @@ CCE_FROM_LOGITS = Task(
             r"softmax_cross_entropy\w*",
         ),
     ),
-    public=_cce_cases(0, public=True),
-    hidden=_cce_cases(401, public=False),  # a seed no public case of any chapter uses
+    public=_tempered_cases(0, public=True),
+    hidden=_tempered_cases(401, public=False),  # a seed no public case of any chapter uses
     mistakes=(
         Mistake(
-            "softmax applied twice: you turned the logits into probabilities and then used the "
-            "from-logits formula on them. With from_logits=True the loss applies softmax itself; "
-            "don't apply it twice: use log_softmax(z) of the raw logits, (5)",
-            lambda y_true, logits, axis=-1: _cce(y_true, _softmax(logits, axis), axis),
+            "that is the loss at T = 1 whatever `temperature` is passed: the Boltzmann distribution (3) "
+            "is softmax(z / T), so divide the logits by T before the log-softmax",
+            _tempered(_cce, scale=lambda z, t: z),
         ),
-        Mistake(_WRONG_AXIS, lambda y_true, logits, axis=-1: _cce(y_true, logits, -1)),
+        Mistake(
+            "you multiplied the logits by T; the Boltzmann distribution (3) is softmax(z / T)",
+            _tempered(_cce, scale=lambda z, t: z * t),
+        ),
+        Mistake(
+            "you divided the loss by T; the temperature divides the logits INSIDE the softmax, (3): "
+            "-sum_j y_j log softmax(z / T)_j",
+            lambda y_true, logits, temperature=1.0, axis=-1: _cce(y_true, logits, axis) / temperature,
+        ),
+        Mistake(
+            "softmax applied twice: you turned the logits into probabilities and then took the "
+            "log-softmax of those; take log_softmax(z / T) of the raw logits, (5)",
+            _tempered(lambda y, z, axis: _cce(y, _softmax(z, axis), axis)),
+        ),
+        Mistake(
+            "wrong axis: your softmax normalises over the batch axis (over the samples) instead of over "
+            "the classes, which lie along `axis`; use np.max and np.sum with axis=axis, keepdims=True",
+            _tempered(lambda y, z, axis: _cce(y, z, axis, normalise_axis=_batch_axis(axis, np.ndim(z)))),
+        ),
+        Mistake(_WRONG_AXIS, _tempered(lambda y, z, axis: _cce(y, z, -1))),
         Mistake(
             "wrong axis: your log-softmax normalises along the last axis but the sum runs along `axis`; "
             "the softmax normalises over the classes, which lie along `axis`",
-            lambda y_true, logits, axis=-1: _cce(y_true, logits, axis, normalise_axis=-1),
+            _tempered(lambda y, z, axis: _cce(y, z, axis, normalise_axis=-1)),
         ),
         Mistake(
             "wrong axis: your log-softmax normalises along `axis` but you summed over the last axis; "
             "the sum over classes of (7) runs along `axis` too",
-            lambda y_true, logits, axis=-1: _cce(y_true, logits, axis, sum_axis=-1),
+            _tempered(lambda y, z, axis: _cce(y, z, axis, sum_axis=-1)),
         ),
         Mistake(
             "your log-sum-exp runs over the whole array (np.sum without an axis): each sample's softmax "
             "normalises over its own classes, np.sum(..., axis=axis, keepdims=True)",
-            _cce_global_lse,
+            _tempered(_cce_global_lse),
         ),
         Mistake(
             "you averaged over the classes; cross-entropy (7) SUMS -y_j log p_j over the classes",
-            lambda y_true, logits, axis=-1: _cce(y_true, logits, axis) / np.shape(logits)[axis],
+            _tempered(lambda y, z, axis: _cce(y, z, axis) / np.shape(z)[axis]),
         ),
         Mistake(
-            "your log-softmax is z - max(z): the log-sum-exp trick (5) also subtracts "
-            "log(sum_k exp(z_k - m)), which is what makes the probabilities sum to 1",
-            lambda y_true, logits, axis=-1: (
-                -np.sum(
-                    np.asarray(y_true, dtype=np.float64)
-                    * (np.asarray(logits, dtype=np.float64) - np.max(logits, axis=axis, keepdims=True)),
-                    axis=axis,
+            "your log-softmax is z/T - max(z/T): the log-sum-exp trick (5) also subtracts "
+            "log(sum_k exp(z_k/T - m)), which is what makes the probabilities sum to 1",
+            _tempered(
+                lambda y, z, axis: (
+                    -np.sum(
+                        np.asarray(y, dtype=np.float64) * (z - np.max(z, axis=axis, keepdims=True)), axis=axis
+                    )
                 )
             ),
         ),
         Mistake(
             "you clipped the probabilities (as Keras does with from_logits=False), which caps the loss "
             "at -log(1e-7) ≈ 16.12; from logits nothing is clipped: use the log-softmax (5) directly",
-            lambda y_true, logits, axis=-1: (
-                -np.sum(
-                    np.asarray(y_true, dtype=np.float64)
-                    * np.log(np.clip(_softmax(logits, axis), EPSILON, 1.0 - EPSILON)),
-                    axis=axis,
+            _tempered(
+                lambda y, z, axis: (
+                    -np.sum(
+                        np.asarray(y, dtype=np.float64)
+                        * np.log(np.clip(_softmax(z, axis), EPSILON, 1.0 - EPSILON)),
+                        axis=axis,
+                    )
                 )
+            ),
+        ),
+        Mistake(
+            "you took the log of the logits as if they were probabilities: a logit can be negative "
+            "(log gives NaN) or above 1; logits are unnormalised scores: take the log-softmax (5) of z / T",
+            _tempered(lambda y, z, axis: -np.sum(np.asarray(y, dtype=np.float64) * np.log(z), axis=axis)),
+        ),
+        Mistake(
+            "you took the log of the logits as if they were probabilities: a logit can be negative "
+            "(log gives NaN) or above 1; logits are unnormalised scores: take the log-softmax (5) of z / T",
+            _tempered(
+                lambda y, z, axis: -np.sum(np.asarray(y, dtype=np.float64) * np.log(z), axis=axis),
+                scale=lambda z, t: z,
+            ),
+        ),
+        Mistake(
+            _LOGITS_AS_PROBABILITIES,
+            _tempered(lambda y, z, axis: _as_probabilities(y, z, axis, renormalise=True)),
+        ),
+        Mistake(
+            _LOGITS_AS_PROBABILITIES,
+            _tempered(lambda y, z, axis: _as_probabilities(y, z, axis, renormalise=False)),
+        ),
+        Mistake(
+            _LOGITS_AS_PROBABILITIES,
+            _tempered(
+                lambda y, z, axis: _as_probabilities(y, z, axis, renormalise=True), scale=lambda z, t: z
+            ),
+        ),
+        Mistake(
+            _LOGITS_AS_PROBABILITIES,
+            _tempered(
+                lambda y, z, axis: _as_probabilities(y, z, axis, renormalise=False), scale=lambda z, t: z
             ),
         ),
     ),
 )
 
 # --------------------------------------------------------------------------------------
-# 04.2 the gradient (8)-(9) of the summed CCE with respect to the logits
+# 04.2 the gradient of the summed class-weighted CCE with respect to the logits, from (8)
 # --------------------------------------------------------------------------------------
 
 
@@ -204,93 +297,140 @@ def _unnormalised_pair(rng, shape: tuple[int, int]):
     return y, rng.normal(scale=2.0, size=shape)
 
 
-def _gradient_cases(seed: int, public: bool) -> tuple[Case, ...]:
+def _class_weights(rng, k: int) -> np.ndarray:
+    return np.round(rng.uniform(0.2, 3.0, size=k), 2)
+
+
+def _weighted_gradient_cases(seed: int, public: bool) -> tuple[Case, ...]:
     rng = np.random.default_rng(seed)
     if public:
-        y1, z1 = _logit_pair(rng, (5, 4), "one-hot")
-        y2, z2 = _logit_pair(rng, (4, 3), "soft")
-        y3, z3 = _unnormalised_pair(rng, (4, 3))
-        y4, z4 = _extreme_pair(rng, (4, 3))
-        return (
-            Case("one-hot targets, shape (5, 4)", (y1, z1)),
-            Case("soft targets (rows sum to 1), shape (4, 3)", (y2, z2)),
-            Case("targets whose rows do not sum to 1 (a zero row, a row summing to 2)", (y3, z3)),
-            Case("extreme logits (±1000), shape (4, 3)", (y4, z4)),
-        )
-    y1, z1 = _logit_pair(rng, (8, 10), "one-hot")
-    y2, z2 = _logit_pair(rng, (3, 7), "soft")
-    y3, z3 = _unnormalised_pair(rng, (6, 4))
-    y4, z4 = _extreme_pair(rng, (5, 5))
-    return (
-        Case("one-hot targets, shape (8, 10)", (y1, z1)),
-        Case("soft targets, shape (3, 7)", (y2, z2)),
-        Case("targets whose rows do not sum to 1, shape (6, 4)", (y3, z3)),
-        Case("extreme logits (±1000), shape (5, 5)", (y4, z4)),
+        pairs = [
+            ("one-hot targets, shape (5, 4)", _logit_pair(rng, (5, 4), "one-hot")),
+            ("soft targets (rows sum to 1), shape (4, 3)", _logit_pair(rng, (4, 3), "soft")),
+            (
+                "targets whose rows do not sum to 1 (a zero row, a row summing to 2)",
+                _unnormalised_pair(rng, (4, 3)),
+            ),
+            ("extreme logits (±1000), shape (4, 3)", _extreme_pair(rng, (4, 3))),
+        ]
+    else:
+        pairs = [
+            ("one-hot targets, shape (8, 10)", _logit_pair(rng, (8, 10), "one-hot")),
+            ("soft targets, shape (3, 7)", _logit_pair(rng, (3, 7), "soft")),
+            ("targets whose rows do not sum to 1, shape (6, 4)", _unnormalised_pair(rng, (6, 4))),
+            ("extreme logits (±1000), shape (5, 5)", _extreme_pair(rng, (5, 5))),
+            (
+                "soft targets, classes on the last axis of shape (3, 4, 4)",
+                _logit_pair(rng, (3, 4, 4), "soft"),
+            ),
+        ]
+    return tuple(
+        Case(f"{label}, class weights", (y, z, _class_weights(rng, np.shape(z)[-1])))
+        for label, (y, z) in pairs
     )
 
 
-def _cce_gradient(y_true, logits) -> np.ndarray:
-    y, z = _as_float(y_true, logits)
-    return _softmax(z) * np.sum(y, axis=-1, keepdims=True) - y
+def _weighted_gradient(*, p_factor="weighted", target="weighted", outer=None, axis=-1, divide_by_n=False):
+    """p * s - t for s = sum_j a_j y_j and t = a * y, or a variant (the reference with the defaults)."""
+
+    def gradient(y_true, logits, class_weight):
+        y, z, a = _as_float(y_true, logits, class_weight)
+        p = _softmax(np.ravel(z), axis=0).reshape(z.shape) if axis is None else _softmax(z, axis)
+        s = {
+            "weighted": np.sum(a * y, axis=-1, keepdims=True),
+            "unweighted": np.sum(y, axis=-1, keepdims=True),
+            "one": 1.0,
+            "global": np.sum(a * y),
+        }[p_factor]
+        t = a * y if target == "weighted" else y
+        g = p * s - t
+        if outer == "class weight":
+            g = a * (p * np.sum(y, axis=-1, keepdims=True) - y)
+        return g / (z.size / z.shape[-1]) if divide_by_n else g
+
+    return gradient
 
 
-CCE_GRADIENT = Task(
+WEIGHTED_CCE_GRADIENT = Task(
     task_id="04.2",
-    title="gradient of categorical cross-entropy with respect to the logits",
-    answer="my_cce_gradient",
-    reference=lambda y_true, logits: gradients.categorical_crossentropy(y_true, logits, from_logits=True),
+    title="gradient of class-weighted cross-entropy with respect to the logits",
+    answer="my_weighted_cce_gradient",
+    reference=_weighted_gradient(),
     forbidden=(
         *COURSE_LIBRARY,
         *AUTODIFF,
     ),
-    public=_gradient_cases(2, public=True),
-    hidden=_gradient_cases(3, public=False),
+    public=_weighted_gradient_cases(2, public=True),
+    hidden=_weighted_gradient_cases(3, public=False),
     mistakes=(
         Mistake(
             "your gradient is off by 1/N: it is the gradient of the batch MEAN; the task asks for the "
             "gradient of the SUM of the per-sample losses",
-            lambda y_true, logits: _cce_gradient(y_true, logits) / np.shape(logits)[0],
+            _weighted_gradient(divide_by_n=True),
         ),
         Mistake(
-            "sign error: the gradient (9) is softmax(z) - y, prediction minus target; y - softmax(z) is its "
-            "negative, the direction gradient descent steps in",
-            lambda y_true, logits: -_cce_gradient(y_true, logits),
+            "sign error: the gradient is (sum_j a_j y_j) softmax(z) - a * y, the weighted prediction minus "
+            "the weighted target; yours is its negative",
+            lambda y_true, logits, class_weight: -_weighted_gradient()(y_true, logits, class_weight),
         ),
         Mistake(
-            "you returned softmax(z) alone: the gradient (9) is softmax(z) - y, subtract the target",
-            lambda y_true, logits: _softmax(logits),
+            "the class weights are missing: with weights, (8) becomes (sum_j a_j y_j) LSE(z) - "
+            "sum_j a_j y_j z_j, so both terms of the gradient carry them",
+            _weighted_gradient(p_factor="unweighted", target="unweighted"),
         ),
         Mistake(
-            "softmax(z) - y holds only when each target row sums to 1; in general (8) gives "
-            "softmax(z) * sum_j y_j - y (a zero row has gradient 0, a row summing to 2 pulls twice as hard)",
-            lambda y_true, logits: _softmax(logits) - np.asarray(y_true, dtype=np.float64),
+            "you multiplied the unweighted gradient p_k - y_k by a_k, the weight of the logit's class; "
+            "the weights belong to the TARGET classes j: differentiate (sum_j a_j y_j) LSE(z) - "
+            "sum_j a_j y_j z_j",
+            _weighted_gradient(outer="class weight"),
+        ),
+        Mistake(
+            "the LSE term of (8) is multiplied by sum_j a_j y_j, not by sum_j y_j: the weights enter it too",
+            _weighted_gradient(p_factor="unweighted"),
+        ),
+        Mistake(
+            "softmax(z) - a * y assumes sum_j a_j y_j = 1; in general (8) with weights gives "
+            "softmax(z) * sum_j a_j y_j - a * y",
+            _weighted_gradient(p_factor="one"),
+        ),
+        Mistake(
+            "sum_j a_j y_j is one number PER SAMPLE (summed over the classes, the last axis, keepdims=True), "
+            "not one number for the whole batch",
+            _weighted_gradient(p_factor="global"),
+        ),
+        Mistake(
+            "you returned softmax(z) alone: the gradient is (sum_j a_j y_j) softmax(z) - a * y",
+            lambda y_true, logits, class_weight: _softmax(logits),
         ),
         Mistake(
             "only your target entries are non-zero: every logit moves every probability (Jacobian (6)), "
-            "so the gradient is p_k - y_k for ALL classes k, (9)",
-            lambda y_true, logits: np.where(np.asarray(y_true) != 0, _cce_gradient(y_true, logits), 0.0),
-        ),
-        Mistake(
-            "that is -y/p, the gradient with respect to the PROBABILITIES; the task asks for the logits: "
-            "chain it through the softmax Jacobian (6) and the 1/p cancels, (9)",
-            lambda y_true, logits: -np.asarray(y_true, dtype=np.float64) / _softmax(logits),
-        ),
-        Mistake(
-            "wrong axis: your softmax normalises over the samples (axis 0) or the whole array; it "
-            "normalises each sample's logits over the classes, the last axis",
-            lambda y_true, logits: (
-                _softmax(logits, axis=0) * np.sum(y_true, axis=-1, keepdims=True)
-                - np.asarray(y_true, dtype=np.float64)
+            "so every class k gets (sum_j a_j y_j) p_k - a_k y_k",
+            lambda y_true, logits, class_weight: np.where(
+                np.asarray(y_true) != 0, _weighted_gradient()(y_true, logits, class_weight), 0.0
             ),
+        ),
+        Mistake(
+            "that is -a * y / p, the gradient with respect to the PROBABILITIES; the task asks for the "
+            "logits: chain it through the softmax Jacobian (6) and the 1/p cancels, as in (9)",
+            lambda y_true, logits, class_weight: (
+                -np.asarray(class_weight, dtype=np.float64)
+                * np.asarray(y_true, dtype=np.float64)
+                / _softmax(logits)
+            ),
+        ),
+        Mistake(
+            "wrong axis: your softmax normalises over the samples (axis 0); it normalises each sample's "
+            "logits over the classes, the last axis",
+            _weighted_gradient(axis=0),
+        ),
+        Mistake(
+            "wrong axis: your softmax normalises over axis 1, not over the classes on the last axis",
+            _weighted_gradient(axis=1),
         ),
         Mistake(
             "wrong axis: your softmax divides by the sum over the whole array (np.sum without an axis); "
-            "normalise each row: np.sum(..., axis=-1, keepdims=True)",
-            lambda y_true, logits: (
-                _softmax(np.ravel(logits), axis=0).reshape(np.shape(logits))
-                * np.sum(y_true, axis=-1, keepdims=True)
-                - np.asarray(y_true, dtype=np.float64)
-            ),
+            "normalise each sample: np.sum(..., axis=-1, keepdims=True)",
+            _weighted_gradient(axis=None),
         ),
     ),
 )
@@ -474,4 +614,4 @@ IGNORE_CLASS = Task(
     ),
 )
 
-TASKS = (CCE_FROM_LOGITS, CCE_GRADIENT, KERAS_GCE, IGNORE_CLASS)
+TASKS = (TEMPERED_CCE, WEIGHTED_CCE_GRADIENT, KERAS_GCE, IGNORE_CLASS)

@@ -3,7 +3,7 @@
 In an exercise notebook::
 
     from course_lib.grading import check
-    check("02.1", my_huber)
+    check("02.1", my_asymmetric_huber)
 
 prints which public checks pass and, for each that fails, what the mistake
 probably is.  It reads the stored public checks (:mod:`course_lib.grading.public`)
@@ -47,7 +47,14 @@ def call_answer(answer: Any, args: Sequence[Any], kwargs: dict[str, Any], *, kin
     return answer(*args, **kwargs)
 
 
+def not_answered(name: str) -> str:
+    """The message for a value task whose answer is still the exercise's placeholder ``None``."""
+    return f"not answered yet (`{name}` is still None)"
+
+
 def _public_verdict(task: PublicTask, case: PublicCase, answer: Any) -> CaseVerdict:
+    if task.kind == "value" and answer is None:
+        return CaseVerdict(case.label, False, not_answered(task.answer))
     try:
         output = call_answer(answer, case.args, case.kwargs, kind=task.kind, backend=task.backend)
     except Exception as error:  # the learner's code may raise anything
@@ -87,6 +94,9 @@ def _hidden_verdicts(task_id: str, answer: Any) -> list[CaseVerdict]:
     verdicts = []
     for case in task.cases(hidden=True):
         is_public = any(case is public for public in task.public)
+        if task.kind == "value" and answer is None:
+            verdicts.append(CaseVerdict(case.label, False, not_answered(task.answer)))
+            continue
         try:
             output = call_answer(answer, case.args, case.kwargs, kind=task.kind, backend=task.backend)
         except Exception as error:  # the learner's code may raise anything
@@ -110,6 +120,8 @@ def check(task_id: str, answer: Any) -> None:
     """Self-check ``answer`` (your function or value) against task ``task_id``'s public checks.
 
     Prints how many public checks pass and what went wrong in the others.
+    A value task's answer that is still ``None`` (the exercise's placeholder)
+    is reported as not answered yet.
     Passing them all is necessary, not sufficient: the grade may include
     hidden checks, and a value is only judged when graded.
     """

@@ -20,7 +20,7 @@ from course_lib.grading import fingerprint
 #: Extra advice when a case with this word in its label fails.
 LABEL_HINTS = {
     "0 and 1": "log of zero: clip probabilities to [eps, 1 - eps] (Keras: eps = 1e-7) or work with logits",
-    "extreme": "it agrees on ordinary inputs but not at extreme values: use the numerically stable form",
+    "extreme": "if your code passes the ordinary cases, this extreme one needs the numerically stable form",
 }
 
 
@@ -90,6 +90,31 @@ def _known_mistake(got: np.ndarray, mistakes: Iterable[tuple[str, Any]], toleran
     return None
 
 
+def _known_non_finite_mistake(
+    got: np.ndarray, mistakes: Iterable[tuple[str, Any]], tolerance: Tolerance
+) -> str | None:
+    """The message of the first mistake that gives NaN or inf exactly where ``got`` does, else ``None``.
+
+    A known mistake that itself produces NaN (the log of a negative logit, say) names the cause
+    better than the generic advice about overflow.
+    """
+    for message, wrong_output in mistakes:
+        with np.errstate(all="ignore"):
+            wrong = as_number_array(wrong_output)
+        if (
+            wrong is not None
+            and wrong.shape == got.shape
+            and np.array_equal(np.isnan(wrong), np.isnan(got))
+            and np.array_equal(np.isposinf(wrong), np.isposinf(got))
+            and np.array_equal(np.isneginf(wrong), np.isneginf(got))
+            and tolerance.close(
+                np.where(np.isfinite(got), got, 0.0), np.where(np.isfinite(wrong), wrong, 0.0)
+            )
+        ):
+            return message
+    return None
+
+
 def judge(
     output: Any,
     expected: np.ndarray,
@@ -127,6 +152,8 @@ def judge(
     if got.shape != expected.shape:
         return CaseVerdict(label, False, _shape_message(got.shape, expected.shape, args))
     if np.any(~np.isfinite(got) & np.isfinite(expected)):
+        if (message := _known_non_finite_mistake(got, mistakes, tolerance)) is not None:
+            return CaseVerdict(label, False, message)
         return CaseVerdict(label, False, _non_finite_message(label))
     if tolerance.close(got, expected):
         return CaseVerdict(label, True)

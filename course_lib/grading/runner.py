@@ -83,6 +83,10 @@ class _CappedText(io.TextIOBase):
         return len(text)
 
 
+#: What the child reports for a value task whose answer is still the exercise's placeholder ``None``.
+NOT_ANSWERED_VALUE = "NotAnswered: the answer is still None"
+
+
 def send(**message: Any) -> None:
     """One JSON line to the grader (an ``os.write`` loop: no buffer a learner's code could hold back)."""
     data = (json.dumps(message) + "\n").encode()
@@ -220,6 +224,9 @@ def evaluate(job: Path, namespace: dict[str, Any], task: dict[str, Any], before_
         for index in range(task["n_cases"]):
             try:
                 if task["kind"] == "value":
+                    if candidate is None:  # the exercise's placeholder: the cell sets it to None
+                        send(event="error", task=task_id, case=index, message=NOT_ANSWERED_VALUE)
+                        continue
                     output = candidate
                 else:
                     args, kwargs = _load_case(job, task_id, index)
