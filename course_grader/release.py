@@ -41,7 +41,7 @@ python -m venv .venv && .venv/bin/pip install -e ".[lab]"
 .venv/bin/jupyter lab
 ```
 
-Each exercise has self-check cells (`check("02.1", my_huber)`): they run the
+Each exercise has self-check cells (`check("02.1", my_asymmetric_huber)`): they run the
 public checks and say what is probably wrong.  Your instructor grades the
 notebook you hand in with more checks than these.
 """

@@ -166,7 +166,7 @@ BCE = Task(
 
 
 def _logit_cases(
-    seed: int, shapes: list[tuple[int, int]], scale: float, label: str, soft=False
+    seed: int, shapes: list[tuple[int, ...]], scale: float, label: str, soft=False
 ) -> tuple[Case, ...]:
     rng = np.random.default_rng(seed)
     cases = []
@@ -215,7 +215,9 @@ BCE_FROM_LOGITS = Task(
     public=_logit_cases(40, [(4, 3)], 2.5, "moderate logits", soft=True)
     + (_extreme_logit_case(41, (4, 2), 1000.0, 1000.0),),
     hidden=_logit_cases(42, [(6, 1), (3, 5)], 2.0, "moderate logits", soft=True)
-    + (_extreme_logit_case(43, (5, 3), 100.0, 1000.0), _extreme_logit_case(44, (3, 4), 20.0, 60.0)),
+    + (_extreme_logit_case(43, (5, 3), 100.0, 1000.0), _extreme_logit_case(44, (3, 4), 20.0, 60.0))
+    # rank 3: "the mean over the last axis" is not the mean over axis 1
+    + _logit_cases(45, [(3, 4, 4)], 2.0, "moderate logits", soft=True),
     rtol=1e-4,
     atol=1e-5,
     forbidden=(
