@@ -167,7 +167,7 @@ GLOBAL_SSIM_GRADIENT = Task(
             lambda y_true, y_pred, max_val=1.0: _global_gradient(y_true, y_pred, max_val, square_factor=1.0),
         ),
         Mistake(
-            "the covariance term of (12.9) is x * dSSIM/dc (d F(xy) / d y = x/n): it is missing",
+            "the covariance term of (12.9) is x * dSSIM/dk (d F(xy) / d y = x/n): it is missing",
             lambda y_true, y_pred, max_val=1.0: _global_gradient(y_true, y_pred, max_val, cross_factor=0.0),
         ),
     ),
@@ -301,11 +301,12 @@ BALANCED_ALPHA = Task(
             _single_window_alpha,
         ),
         Mistake(
-            "the variance term needs d F(y**2) / d y: the factor 2 of 2 y * F^T(dS/ds) in (12.9) is missing",
+            "the variance term needs d F(y**2) / d y: the factor 2 of 2 y * F^T(dSSIM/dv) in (12.9) "
+            "is missing",
             lambda: _alpha(_ssim_gradient(square_factor=1.0), _l1_gradient()),
         ),
         Mistake(
-            "the covariance term x * F^T(dS/dc) of (12.9) is missing",
+            "the covariance term x * F^T(dSSIM/dk) of (12.9) is missing",
             lambda: _alpha(_ssim_gradient(cross_factor=0.0), _l1_gradient()),
         ),
     ),

@@ -446,6 +446,12 @@ def categorical_focal_crossentropy(
     by the size of the last axis as Keras 3.15 does, so the smoothed targets
     sum to 1 (keras-team/keras issue #23451).
 
+    **Scalar** :math:`\alpha` **only.** Keras also accepts a list with one
+    :math:`\alpha` per class, which weights each class' term (with one-hot
+    targets, each sample by its class); this twin implements the scalar form
+    and refuses a list with a ``TypeError``.  For per-class weights use
+    ``class_weight`` or ``sample_weight``.
+
     Examples
     --------
     >>> categorical_focal_crossentropy([[0., 1., 0.], [0., 0., 1.]],
