@@ -356,7 +356,12 @@ def _batch_hard(
 def _semi_hard(
     distance: np.ndarray, positive: np.ndarray, negative: np.ndarray, margin: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    r"""FaceNet's semi-hard negative for every anchor-positive pair.
+    r"""A semi-hard negative for every anchor-positive pair, chosen deterministically.
+
+    FaceNet (Schroff et al. 2015) calls a negative semi-hard when it is further
+    than the positive but still inside the margin, and picks such negatives
+    within the mini-batch; the deterministic rule below is TensorFlow Addons'
+    (``tfa.losses.TripletSemiHardLoss``).
 
     For the pair :math:`(i, p)` the negative is the closest one *further* than
     the positive, :math:`n^*_{ip} = \arg\min\{D_{in} : D_{in} > D_{ip}\}`; when no
@@ -460,7 +465,8 @@ def triplet(y_true: ArrayLike, y_pred: ArrayLike, margin: float = 0.2, mining: s
     * ``"all"`` (batch-all): :math:`\ell_i = \frac{1}{|P_i||N_i|}\sum_{p\in P_i}\sum_{n\in N_i} h_{ipn}`;
     * ``"hard"`` (batch-hard, Hermans et al. 2017): the hardest positive and
       negative, :math:`\ell_i = [\max_p D_{ip} - \min_n D_{in} + \alpha]_+`;
-    * ``"semi-hard"`` (FaceNet): for each positive, the closest negative that
+    * ``"semi-hard"`` (FaceNet's semi-hard negatives, chosen by TensorFlow
+      Addons' deterministic rule): for each positive, the closest negative that
       is still further than it, :math:`n^*_{ip} = \arg\min\{D_{in} : D_{in} > D_{ip}\}`
       (if there is none, the furthest negative), and
       :math:`\ell_i = \frac{1}{|P_i|}\sum_{p\in P_i} h_{ip n^*_{ip}}`.
