@@ -483,7 +483,8 @@ def sparse_categorical_crossentropy(
               \qquad p' = \operatorname{clip}(p, \epsilon, 1 - \epsilon),
 
     that is, the clip comes *before* the renormalisation (the opposite order to
-    :func:`categorical_crossentropy`, as in Keras).  With ``from_logits=True``,
+    :func:`categorical_crossentropy`, as in Keras on TensorFlow; its JAX and PyTorch
+    backends renormalise first here too).  With ``from_logits=True``,
     :math:`\ell = \log\sum_k e^{z_k} - z_c`.
 
     Gradient: :math:`\operatorname{softmax}(z) - \mathrm{onehot}(c)` for logits;
