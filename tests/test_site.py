@@ -98,6 +98,7 @@ class Visit:
     untypeset_math: int = 0
     typeset: int = 0
     raw_tex: list[str] = field(default_factory=list)
+    math_errors: list[str] = field(default_factory=list)
 
 
 INSPECT = """async () => {
@@ -114,6 +115,9 @@ INSPECT = """async () => {
         mathElements: maths.length,
         untypesetMath: maths.filter(node => !node.querySelector('mjx-container')).length,
         typeset: document.querySelectorAll('mjx-container').length,
+        // MathJax typesets a formula it cannot parse as an error box (mjx-merror) carrying the message
+        mathErrors: [...document.querySelectorAll('mjx-merror')]
+            .map(node => node.getAttribute('data-mjx-error') || node.textContent),
         text: text.textContent,
     };
 }"""
@@ -132,6 +136,7 @@ def inspect(page, watch: OfflineWatch) -> Visit:
         untypeset_math=found["untypesetMath"],
         typeset=found["typeset"],
         raw_tex=[tex for tex in RAW_TEX if tex in found["text"]],
+        math_errors=found["mathErrors"],
     )
 
 
@@ -218,6 +223,8 @@ def test_math_is_typeset(tour):
             problems[name] = f"{visit.untypeset_math} of {visit.math_elements} math elements not typeset"
         elif visit.raw_tex:
             problems[name] = f"TeX left in the text: {visit.raw_tex}"
+        elif visit.math_errors:
+            problems[name] = f"MathJax errors: {visit.math_errors}"
     assert not problems
 
 
