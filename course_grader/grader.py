@@ -30,6 +30,7 @@ import base64
 import binascii
 import builtins
 import csv
+import errno
 import hashlib
 import itertools
 import json
@@ -723,6 +724,12 @@ def _zero(assignment: Assignment, message: str) -> list[TaskResult]:
     ]
 
 
+def _error_name(error: BaseException) -> str:
+    """The exception's class and, for an OS error, its errno name (``OSError EAGAIN``)."""
+    code = getattr(error, "errno", None)
+    return f"{type(error).__name__} {errno.errorcode.get(code, code)}" if code else type(error).__name__
+
+
 def grade_one(
     student: str, submission: Submission, assignment: Assignment, runtime: Runtime
 ) -> StudentResult:
@@ -741,7 +748,7 @@ def grade_one(
     except Exception as error:  # noqa: BLE001 -- one submission must never stop the class
         notes = [
             *submission.notes,
-            f"this submission could not be graded ({type(error).__name__}); every task scores 0",
+            f"this submission could not be graded ({_error_name(error)}); every task scores 0",
         ]
         tasks = _zero(assignment, "not graded: see the notes")
     return StudentResult(student, tasks, notes, time.perf_counter() - start)

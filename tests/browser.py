@@ -164,6 +164,11 @@ class OfflineWatch:
         self.errors.append(f"uncaught exception: {error}")
 
     def _failed(self, request) -> None:
+        # ERR_ABORTED is a request the page cancelled itself, e.g. an <img> whose src
+        # JupyterLab's Markdown renderer rewrote while it loaded; a missing resource
+        # answers 404 instead, which _response records.
+        if request.failure == "net::ERR_ABORTED":
+            return
         if request.url not in self.blocked:
             self.errors.append(f"request failed ({request.failure}): {request.url}")
 
