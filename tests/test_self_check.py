@@ -163,28 +163,21 @@ def test_the_self_check_recognises_every_known_mistake_of_a_value_task(task_id):
     for case in task.public:
         right = expected_output(task, case)
         shown = load_task(task_id).cases[task.public.index(case)]
-        salt = fingerprint_salt(task_id, case.label)
+
+        def self_check(value, case=case, shown=shown):
+            tolerance = Tolerance(task.rtol, task.atol)
+            salt = fingerprint_salt(task_id, case.label)
+            return judge_form(
+                value, shown.expected_shape, shown.mistakes, label=case.label, salt=salt, tolerance=tolerance
+            )
+
         for message, wrong in mistake_outputs(task, case, public_only=True):
             if wrong.shape != right.shape or np.allclose(wrong, right, rtol=task.rtol, atol=task.atol):
                 continue
             nudged = wrong * (1 + task.rtol / 4)  # within the tolerance: still that mistake
-            verdict = judge_form(
-                nudged,
-                shown.expected_shape,
-                shown.mistakes,
-                label=case.label,
-                salt=salt,
-                tolerance=Tolerance(task.rtol, task.atol),
-            )
+            verdict = self_check(nudged)
             assert (verdict.passed, verdict.message) == (False, message), (task_id, message)
-        verdict = judge_form(
-            right,
-            shown.expected_shape,
-            shown.mistakes,
-            label=case.label,
-            salt=salt,
-            tolerance=Tolerance(task.rtol, task.atol),
-        )
+        verdict = self_check(right)
         assert verdict.passed, (task_id, verdict.message)
 
 
