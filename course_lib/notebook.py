@@ -13,10 +13,15 @@ and prints the same numbers.
 
 from __future__ import annotations
 
+import ast
 import inspect
 import os
 import random
+import re
 import sys
+import textwrap
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -67,15 +72,170 @@ def fmt(values: Any, digits: int = 4) -> str:
     return np.array2string(array, precision=digits, floatmode="fixed", suppress_small=True)
 
 
-def show(obj: Any) -> None:
-    """Print the source code of a ``course_lib`` function or class.
+# --------------------------------------------------------------------------------------
+# show(): the library's code in a notebook
+# --------------------------------------------------------------------------------------
+
+#: numpydoc sections that :func:`docstring_markdown` leaves out (``Notes`` is kept: it holds maths).
+_REFERENCE_SECTIONS = ("Parameters", "Returns", "Yields", "Raises", "Examples", "See Also", "References")
+_MATH_BLOCK = re.compile(r"^\.\. math::[ \t]*(.*(?:\n(?:[ \t]+.*|[ \t]*)$)*)", re.MULTILINE)
+_ROLE = re.compile(r":(?:func|class|data|meth|attr|mod):`~?([^`]+)`")
+
+
+def _narrative_lines(doc: str) -> list[str]:
+    """The docstring's lines without its reference sections (a heading underlined by
+    dashes) and without doctest examples."""
+    kept: list[str] = []
+    lines = inspect.cleandoc(doc).splitlines()
+    keeping, index = True, 0
+    while index < len(lines):
+        heading = lines[index].strip()
+        if index + 1 < len(lines) and heading and set(lines[index + 1].strip()) == {"-"}:
+            keeping = heading not in _REFERENCE_SECTIONS
+            if keeping:
+                kept += [f"**{heading}.**", ""]
+            index += 2
+            continue
+        if heading.startswith(">>>"):  # a doctest example, up to the next blank line
+            while index < len(lines) and lines[index].strip():
+                index += 1
+            continue
+        if keeping:
+            kept.append(lines[index])
+        index += 1
+    return kept
+
+
+def docstring_markdown(doc: str) -> str:
+    r"""A numpydoc docstring's narrative and ``Notes`` as Markdown, for a notebook.
+
+    ``.. math::`` blocks become ``$$ ... $$`` display math, ``:math:`x``` becomes
+    ``$x$``, other roles and ````code```` become code spans; the reference
+    sections (``Parameters``, ``Examples``, ...) are left out.
+
+    >>> doc = "Squared error :math:`e^2`.\n\n.. math:: \\ell = e^2\n\nParameters\n----------"
+    >>> print(docstring_markdown(doc))
+    Squared error $e^2$.
+    <BLANKLINE>
+    $$\ell = e^2$$
+    """
+
+    def display_math(match: re.Match) -> str:
+        body = " ".join(line.strip() for line in match.group(1).splitlines() if line.strip())
+        return f"$${body}$$\n\n"
+
+    text = _MATH_BLOCK.sub(display_math, "\n".join(_narrative_lines(doc)))
+    text = re.sub(r":math:`([^`]+)`", r"$\1$", text)
+    text = _ROLE.sub(r"`\1`", text).replace("``", "`")
+    return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+def _without_docstring(source: str) -> str:
+    """``source`` (one ``def`` or ``class``) with its docstring's lines removed."""
+    source = textwrap.dedent(source)
+    node = ast.parse(source).body[0]
+    body = getattr(node, "body", [])
+    if not (body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)):
+        return source.rstrip()
+    if not isinstance(body[0].value.value, str):
+        return source.rstrip()
+    lines = source.splitlines()
+    first, last = body[0].lineno - 1, body[0].end_lineno
+    return "\n".join(lines[:first] + lines[last:]).rstrip()
+
+
+def _has_math(obj: Any) -> bool:
+    doc = inspect.getdoc(obj) or ""
+    return ":math:`" in doc or ".. math::" in doc
+
+
+def maths_helpers(obj: Any) -> list[Callable]:
+    """The private ``course_lib`` functions that ``obj`` calls and that document a formula.
+
+    A public loss is often a thin wrapper: it validates its inputs, then calls a
+    helper such as ``_bce_from_logits`` that holds the formula.  These are the
+    helpers :func:`show` shows after the function, in the order they are first called.
+    """
+    if not inspect.isfunction(obj):
+        return []
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(obj)))
+    except (OSError, TypeError, SyntaxError):
+        return []
+    found: list[Callable] = []
+    calls = [node for node in ast.walk(tree) if isinstance(node, ast.Call)]
+    for call in sorted(calls, key=lambda node: (node.lineno, node.col_offset)):
+        name = call.func.id if isinstance(call.func, ast.Name) else None
+        helper = obj.__globals__.get(name) if name else None
+        if (
+            inspect.isfunction(helper)
+            and name.startswith("_")
+            and helper.__module__.startswith("course_lib.")
+            and helper not in found
+            and _has_math(helper)
+        ):
+            found.append(helper)
+    return found
+
+
+@dataclass(frozen=True)
+class SourceView:
+    """What :func:`show` displays: ``obj``'s code, its docstring's maths, and its maths helpers.
+
+    A notebook renders the Markdown form (the docstring's narrative as Markdown
+    with typeset formulas, then the code without its docstring); plain-text
+    front ends, and nbval, see the exact source code.
+    """
+
+    obj: Any
+    docstring: bool = True
+
+    def _parts(self) -> list[Any]:
+        return [self.obj, *maths_helpers(self.obj)]
+
+    def _repr_markdown_(self) -> str:
+        blocks = []
+        for number, part in enumerate(self._parts()):
+            if number == 1:
+                blocks.append("The formula is in the helpers it calls:")
+            if number >= 1:
+                blocks.append(f"**`{part.__name__}`** (in `{part.__module__}`)")
+            doc = inspect.getdoc(part)
+            if self.docstring and doc:
+                blocks.append(docstring_markdown(doc))
+            blocks.append(f"```python\n{_without_docstring(inspect.getsource(part))}\n```")
+        return "\n\n".join(blocks)
+
+    def __repr__(self) -> str:
+        sources = [inspect.getsource(part).rstrip() for part in self._parts()]
+        if len(sources) == 1:
+            return sources[0]
+        return f"{sources[0]}\n\n# The formula is in the helpers it calls:\n\n" + "\n\n".join(sources[1:])
+
+
+def show(obj: Any, *, docstring: bool = True) -> None:
+    """Show the source code of a ``course_lib`` function or class in a notebook.
 
     Notebooks show the library's real code this way instead of keeping a
-    second copy of it.
+    second copy of it.  In a notebook the docstring's maths is rendered as
+    Markdown above the code (``docstring=False`` leaves it out; ``help(obj)``
+    prints it), and where the function is a thin wrapper, the private helpers
+    that hold its formula follow it (see :func:`maths_helpers`).  Outside a
+    notebook the plain source code is printed.
 
     >>> from course_lib.losses import mean_squared_error
     >>> show(mean_squared_error)  # doctest: +ELLIPSIS
     def mean_squared_error(y_true: ArrayLike, y_pred: ArrayLike) -> np.ndarray:
     ...
     """
-    print(inspect.getsource(obj).rstrip())
+    view = SourceView(obj, docstring=docstring)
+    try:
+        from IPython import get_ipython
+    except ImportError:  # plain Python: no rich display
+        get_ipython = None  # noqa: N806
+    if get_ipython is not None and get_ipython() is not None:
+        from IPython.display import display
+
+        display(view)
+    else:
+        print(repr(view))

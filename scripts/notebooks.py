@@ -40,6 +40,10 @@ KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "nam
 ROOT = Path(__file__).resolve().parents[1]
 RUN_TIMES = ROOT / "instructor" / "run-times.json"
 COLAB_TAG = "colab-setup"
+#: The Colab cell is only for Colab: the site (myst-nb) drops cells with this tag.
+SITE_HIDDEN_TAG = "remove-cell"
+#: Longest code line: wider cells need horizontal scrolling on the site and the slides.
+CODE_LINE_LIMIT = 88
 BADGE_MARK = "[![Open in Colab]"
 
 
@@ -104,10 +108,12 @@ def with_launch_cells(notebook: nbformat.NotebookNode, path: Path) -> nbformat.N
     colab = [cell for cell in notebook.cells if COLAB_TAG in cell.metadata.get("tags", [])]
     if colab:
         colab[0].source = colab_cell_source()
+        tags = colab[0].metadata.setdefault("tags", [])
+        tags += [] if SITE_HIDDEN_TAG in tags else [SITE_HIDDEN_TAG]
     else:
         first_code = next(i for i, cell in enumerate(notebook.cells) if cell.cell_type == "code")
-        cell = nbformat.v4.new_code_cell(colab_cell_source(), metadata={"tags": [COLAB_TAG]})
-        notebook.cells.insert(first_code, cell)
+        metadata = {"tags": [COLAB_TAG, SITE_HIDDEN_TAG]}
+        notebook.cells.insert(first_code, nbformat.v4.new_code_cell(colab_cell_source(), metadata=metadata))
     for cell in notebook.cells:
         slideshow = cell.metadata.setdefault("slideshow", {})
         slideshow.setdefault("slide_type", default_slide_type(cell))
@@ -122,6 +128,8 @@ def launch_problems(notebook: nbformat.NotebookNode, path: Path) -> list[str]:
     code = [cell for cell in notebook.cells if cell.cell_type == "code"]
     if not code or COLAB_TAG not in code[0].metadata.get("tags", []) or code[0].source != colab_cell_source():
         found.append("the first code cell is not the current Colab setup cell")
+    elif SITE_HIDDEN_TAG not in code[0].metadata.get("tags", []):
+        found.append(f"the Colab setup cell lacks the {SITE_HIDDEN_TAG!r} tag that hides it on the site")
     if any("slide_type" not in cell.metadata.get("slideshow", {}) for cell in notebook.cells):
         found.append("cells without a slideshow slide_type")
     if found:
@@ -148,6 +156,10 @@ def problems(notebook: nbformat.NotebookNode, path: Path | None = None) -> list[
     if notebook != clean(nbformat.from_dict(notebook)):
         found.append("volatile metadata present (run: python scripts/notebooks.py clean)")
     code_cells = [cell for cell in notebook.cells if cell.cell_type == "code" and cell.source.strip()]
+    for index, cell in enumerate(code_cells, start=1):
+        wide = [n for n, line in enumerate(cell.source.splitlines(), 1) if len(line) > CODE_LINE_LIMIT]
+        if wide:
+            found.append(f"code cell {index} has lines longer than {CODE_LINE_LIMIT} characters: {wide}")
     counts = [cell.execution_count for cell in code_cells]
     if counts != list(range(1, len(code_cells) + 1)):
         found.append(f"execution counts {counts} are not 1..{len(code_cells)}: re-run top to bottom")

@@ -36,8 +36,10 @@ def test_notebook_has_objectives_summary_and_exercise_pointer(path):
 
 def test_a_dirty_notebook_is_reported():
     notebook = nbformat.v4.new_notebook()
-    notebook.cells = [nbformat.v4.new_code_cell("print(1)", execution_count=3)]
+    notebook.cells = [nbformat.v4.new_code_cell("print(1)  # " + "x" * 80, execution_count=3)]
     notebook.cells[0].metadata["execution"] = {"iopub.status.busy": "2026-01-01T00:00:00"}
     found = notebook_tools.problems(notebook)
     assert any("volatile metadata" in problem for problem in found)
     assert any("execution counts" in problem for problem in found)
+    # 89 characters: the site and the slides would need to scroll sideways
+    assert "code cell 1 has lines longer than 88 characters: [1]" in found
