@@ -1,6 +1,6 @@
 # One entry point for learners, instructors and CI.
-#   make lab    set everything up, then open the course in JupyterLab
-#   make test   set everything up, then run the whole test suite
+#   make lab    install what a learner needs, then open the course in JupyterLab
+#   make test   install everything (tests, site, nbgrader), then run the whole test suite
 #   make site   the course as a static website: _build/site/html/index.html
 #   make slides one reveal.js deck per notebook: _build/slides/
 # Everything is installed into ./.venv; nothing touches your system Python.
@@ -9,26 +9,48 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+LAB_STAMP := $(VENV)/.installed-lab
 # Two pytest workers, one whole file per worker (nbval needs a notebook's cells
 # to stay together on one kernel).
 PYTEST_ARGS ?= -n 2 --dist loadfile
 
-.PHONY: setup lab test lint bench clean notebooks site slides
+.PHONY: setup setup-lab lab lab-command test lint bench clean notebooks site slides
 
+# The maintainers' environment (tests, site, slides, nbgrader) ...
 setup: $(STAMP)
+# ... and the learners' (the course and JupyterLab; no nbgrader).
+setup-lab: $(LAB_STAMP)
 
-$(STAMP): pyproject.toml
+$(VENV)/bin/python:
 	$(PYTHON) -c 'import sys; sys.exit("Python >= 3.10 is required") if sys.version_info < (3, 10) else None'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(VENV)/bin/python
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
+
+$(LAB_STAMP): pyproject.toml | $(VENV)/bin/python
+	$(BIN)/python -m pip install --quiet -e ".[lab]"
+	touch $(LAB_STAMP)
 
 # Jupyter refuses to run as root (containers, CI) unless told it may.
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root,)
 
-lab: setup
-	$(BIN)/jupyter lab $(ALLOW_ROOT) notebooks/
+# JupyterLab as a learner sees it: the repository is its root, so that every
+# notebook's links to ../exercises/ and ../badges/ resolve, and notebook 00 opens.
+# jupyter-learner/ switches instructor-only extensions off (nbgrader's menu and
+# server extensions), in case this environment also has them (make test installs
+# them).  tests/test_jupyterlab.py starts JupyterLab with exactly this command line
+# (make lab-command prints it).
+LAB_COMMAND := JUPYTER_CONFIG_PATH=jupyter-learner $(BIN)/jupyter lab $(ALLOW_ROOT) \
+	--ServerApp.root_dir=. notebooks/00_welcome_and_conventions.ipynb
+
+lab: setup-lab
+	$(LAB_COMMAND)
+
+lab-command:
+	@echo '$(LAB_COMMAND)'
 
 test: setup lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

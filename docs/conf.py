@@ -3,8 +3,18 @@
 ``scripts/site.py`` copies this file, the pages next to it and the course sources
 (notebooks/, exercises/, instructor/, badges/, README.md) into a staging folder
 with the repository's layout, copies MathJax into its ``_static/``, appends the
-navigation (toctrees in course order) to ``index.md`` and runs Sphinx there.
+navigation (toctrees in course order) to ``index.md``, writes ``_site.json``
+(the repository's address from pyproject.toml and each page's last commit date)
+and runs Sphinx there.
 """
+
+import json
+from pathlib import Path
+
+# Written by scripts/site.py: {"repository": "https://github.com/owner/name",
+# "last_updated": {docname: "YYYY-MM-DD"}}.  The address lives in one place,
+# pyproject.toml's [project.urls] Repository, like the notebooks' badges.
+SITE = json.loads((Path(__file__).parent / "_site.json").read_text(encoding="utf-8"))
 
 project = "Loss functions in Keras, from first principles"
 copyright = "the course authors (MIT licence)"
@@ -38,7 +48,14 @@ include_patterns = ["*.md", "notebooks/*.ipynb", "exercises/*.ipynb", "instructo
 html_theme = "sphinx_book_theme"
 html_title = "Loss functions in Keras"
 html_static_path = ["_static"]
+# _templates/search-button-field.html: the theme's search button, with an accessible name.
+templates_path = ["_templates"]
+# "Last updated" is each page's last commit (set per page in setup() below), not
+# the build date, which would claim every page changed whenever the site is built.
 html_last_updated_fmt = None
+# The site's search shows text from the article only, with formulas left out
+# (Sphinx's own summaries would show raw TeX and the theme's buttons).
+html_js_files = ["search-text.js"]
 # Without a default mode the theme logs a console error ("Got invalid theme mode").
 html_context = {"default_mode": "light"}
 html_theme_options = {
@@ -46,5 +63,27 @@ html_theme_options = {
     "show_navbar_depth": 1,
     "use_download_button": True,
     "use_fullscreen_button": False,
-    "footer_content_items": ["copyright.html"],
+    "footer_content_items": ["copyright.html", "last-updated.html"],
+    # Header buttons: the repository, its issues, and Binder/Colab launch buttons on
+    # every notebook page (the staged sources keep the repository's layout).
+    "repository_url": SITE["repository"],
+    "repository_branch": "main",
+    "path_to_docs": "",
+    "use_repository_button": True,
+    "use_issues_button": True,
+    "launch_buttons": {
+        "binderhub_url": "https://mybinder.org",
+        "colab_url": "https://colab.research.google.com",
+        "notebook_interface": "jupyterlab",
+    },
 }
+
+
+def _last_updated(app, pagename, templatename, context, doctree) -> None:
+    date = SITE["last_updated"].get(pagename)
+    if date:
+        context["last_updated"] = date
+
+
+def setup(app):
+    app.connect("html-page-context", _last_updated)

@@ -85,7 +85,8 @@ if "google.colab" in sys.modules:
 
     pip = [sys.executable, "-m", "pip", "install", "--quiet"]
     subprocess.run([*pip, "keras==3.15.*"], check=True)
-    package = "course-lib @ git+https://github.com/{repository()}@main"
+    repository = "{repository()}"
+    package = f"course-lib @ git+https://github.com/{{repository}}@main"
     subprocess.run([*pip, "--no-deps", package], check=True)"""
 
 

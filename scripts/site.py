@@ -23,6 +23,7 @@ the slides request anything from another host.
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import subprocess
 import sys
@@ -39,7 +40,8 @@ SLIDES_TEMPLATE = DOCS / "slides-template"
 
 # Repository folders copied into the site's sources, keeping their relative paths.
 STAGED_FOLDERS = ("notebooks", "exercises", "instructor", "badges")
-IGNORED = shutil.ignore_patterns(".*", "__pycache__", "*.pyc")
+# answers.md holds the answers to the recall questions: for instructors, not on the site.
+IGNORED = shutil.ignore_patterns(".*", "__pycache__", "*.pyc", "answers.md")
 # The parts of MathJax's es5 build that tex-chtml.js loads, or may load later
 # (TeX extensions on demand, CHTML fonts, the menu and its accessibility options).
 MATHJAX_PARTS = ("tex-chtml.js", "input/tex", "output/chtml", "ui", "a11y", "sre")
@@ -128,6 +130,97 @@ def docnames(folder: Path, pattern: str, first: str | None = None) -> list[str]:
     return names
 
 
+def repository_url() -> str:
+    """The course's repository address: ``[project.urls] Repository`` in pyproject.toml."""
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib
+    with open(ROOT / "pyproject.toml", "rb") as handle:
+        return tomllib.load(handle)["project"]["urls"]["Repository"]
+
+
+def source_files(docname: str) -> list[Path]:
+    """The repository files a page of the site is made from."""
+    folder = docname.split("/")[0]
+    if folder in STAGED_FOLDERS:
+        return [path for path in ROOT.glob(f"{docname}.*") if path.suffix in (".md", ".ipynb")]
+    files = [DOCS / f"{docname}.md"]
+    return files + [ROOT / "README.md"] if docname == "index" else files  # index shows the course map
+
+
+def last_commit_dates(docnames: Iterable[str]) -> dict[str, str]:
+    """``docname -> YYYY-MM-DD`` of the last commit that changed the page's files (none outside git)."""
+    dates = {}
+    for docname in docnames:
+        files = [str(path.relative_to(ROOT)) for path in source_files(docname) if path.exists()]
+        if not files:
+            continue
+        try:
+            found = subprocess.run(
+                ["git", "log", "-1", "--format=%cs", "--", *files],
+                cwd=ROOT, capture_output=True, text=True, check=True,
+            ).stdout.strip()  # fmt: skip
+        except (OSError, subprocess.CalledProcessError):  # not a git checkout
+            return {}
+        if found:
+            dates[docname] = found
+    return dates
+
+
+def carry_alt_text(notebook_path: Path) -> None:
+    """Give each figure on the site the description stored with its PNG.
+
+    ``course_lib.plotting.describe`` stores a figure's description in the output's
+    metadata (``image/png`` -> ``alt``); myst-nb takes a figure's ``alt`` only from
+    the cell's metadata (``mystnb.image.alt``), so the staged copy gets it there.
+    A cell whose figures carry different descriptions is an error: myst-nb would
+    give them all the same one.
+    """
+    import nbformat
+
+    notebook = nbformat.read(notebook_path, as_version=4)
+    for cell in notebook.cells:
+        alts = {
+            output.get("metadata", {}).get("image/png", {}).get("alt")
+            for output in cell.get("outputs", [])
+            if "image/png" in output.get("data", {})
+        } - {None}
+        if len(alts) > 1:
+            raise ValueError(f"{notebook_path.name}: a cell has figures with different descriptions: {alts}")
+        if alts:
+            cell.metadata.setdefault("mystnb", {}).setdefault("image", {})["alt"] = alts.pop()
+    nbformat.write(notebook, notebook_path)
+
+
+def notebook_title(path: Path) -> str:
+    """The notebook's first heading, without its ``#``: "03 · Binary classification"."""
+    import nbformat
+
+    first = nbformat.read(path, as_version=4).cells[0].source.splitlines()[0]
+    return first.lstrip("#").strip()
+
+
+def slides_page(chapters: list[str]) -> str:
+    """The site's page that links every notebook's reveal.js deck (built into ``slides/``)."""
+    items = []
+    for docname in chapters:
+        stem = Path(docname).name
+        title = notebook_title(ROOT / f"{docname}.ipynb")
+        items.append(f'<li><a href="slides/{stem}.slides.html">{title}</a></li>')
+    rows = "\n".join(items)
+    return f"""# Slides
+
+One reveal.js deck per notebook, made from the same notebooks and their stored
+outputs. In a deck, press `f` for full screen, `s` for the speaker notes and `Esc`
+for an overview. The decks work offline.
+
+<ul>
+{rows}
+</ul>
+"""
+
+
 def stage(source: Path) -> Path:
     """Write the Sphinx project to ``source`` (emptied first) and return it."""
     if source.exists():
@@ -139,21 +232,31 @@ def stage(source: Path) -> Path:
             shutil.copy2(path, source / path.name)
             if path.suffix == ".md" and path.stem != "index":
                 pages.append(path.stem)
-    if (DOCS / "_static").is_dir():
-        shutil.copytree(DOCS / "_static", source / "_static", ignore=IGNORED)
+    for folder in ("_static", "_templates"):
+        if (DOCS / folder).is_dir():
+            shutil.copytree(DOCS / folder, source / folder, ignore=IGNORED)
     shutil.copy2(ROOT / "README.md", source / "README.md")  # index.md includes its course map
     for folder in STAGED_FOLDERS:
         if (ROOT / folder).is_dir():
             shutil.copytree(ROOT / folder, source / folder, ignore=IGNORED)
     copy_mathjax(source / "_static" / "mathjax")
+    for notebook in source.glob("*/*.ipynb"):
+        carry_alt_text(notebook)
+    chapters = docnames(source / "notebooks", "[0-9]*.ipynb")
+    (source / "slides.md").write_text(slides_page(chapters), encoding="utf-8")
+    pages.append("slides")
     navigation = [
         toctree("Start here", pages),
-        toctree("Course", docnames(source / "notebooks", "[0-9]*.ipynb")),
+        toctree("Course", chapters),
         toctree("Exercises", docnames(source / "exercises", "[0-9]*.ipynb")),
         toctree("For instructors", docnames(source / "instructor", "*.md", first="README")),
     ]
     with open(source / "index.md", "a", encoding="utf-8") as index:
         index.write("".join(navigation))
+    everything = ["index", *pages, *chapters, *docnames(source / "exercises", "[0-9]*.ipynb")]
+    everything += docnames(source / "instructor", "*.md")
+    site = {"repository": repository_url(), "last_updated": last_commit_dates(everything)}
+    (source / "_site.json").write_text(json.dumps(site, indent=1), encoding="utf-8")
     return source
 
 
@@ -164,6 +267,7 @@ def build_html(site: Path = BUILD / "site") -> Path:
     command = [sys.executable, "-m", "sphinx", "-b", "html", "-W", "--keep-going", "-q"]
     command += ["-d", str(site / "doctrees"), str(source), str(html)]
     subprocess.run(command, check=True)
+    build_slides(html / "slides")  # linked from the site's slides page
     return html
 
 
