@@ -125,3 +125,18 @@ def test_readme_has_binder_badge_and_jupyterhub_note():
     badge = f"https://mybinder.org/v2/gh/{repository()}/main?urlpath=lab/tree/notebooks/"
     assert badge in readme
     assert "JupyterHub" in readme and "nbgitpuller" in readme
+
+
+# --- Installs: learners, instructors, maintainers -------------------------------------------
+
+
+def test_learners_install_has_no_instructor_tools():
+    import tomllib
+
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    learner = extras["lab"] + tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    assert not [requirement for requirement in learner if requirement.startswith("nbgrader")]
+    assert any(requirement.startswith("nbgrader") for requirement in extras["instructor"])
+    assert "course-lib[lab,instructor]" in extras["dev"]  # the tests need both
+    makefile = (ROOT / "Makefile").read_text()
+    assert 'pip install --quiet -e ".[lab]"' in makefile and "lab: setup-lab" in makefile
