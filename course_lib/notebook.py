@@ -51,6 +51,7 @@ def setup(seed: int = 0) -> None:
     ):
         raise RuntimeError("call setup() before importing tensorflow or keras (restart the kernel).")
     os.environ.update(TF_ENVIRONMENT)
+    _SHOWN.clear()
     random.seed(seed)
     np.random.seed(seed)
     np.set_printoptions(precision=4, suppress=True)
@@ -178,6 +179,15 @@ def maths_helpers(obj: Any) -> list[Callable]:
     return found
 
 
+#: Qualified names of the functions :func:`show` has displayed since :func:`setup`:
+#: a helper shown once is named, not repeated, under the next function that calls it.
+_SHOWN: set[str] = set()
+
+
+def _qualified(obj: Any) -> str:
+    return f"{getattr(obj, '__module__', '')}.{getattr(obj, '__qualname__', repr(obj))}"
+
+
 @dataclass(frozen=True)
 class SourceView:
     """What :func:`show` displays: ``obj``'s code, its docstring's maths, and its maths helpers.
@@ -189,13 +199,23 @@ class SourceView:
 
     obj: Any
     docstring: bool = True
+    #: qualified names of helpers displayed earlier: named, not repeated
+    shown_before: frozenset[str] = frozenset()
 
-    def _parts(self) -> list[Any]:
-        return [self.obj, *maths_helpers(self.obj)]
+    def _helpers(self) -> tuple[list[Callable], list[Callable]]:
+        """The maths helpers to display, and those only to name (displayed earlier)."""
+        helpers = maths_helpers(self.obj)
+        earlier = [helper for helper in helpers if _qualified(helper) in self.shown_before]
+        return [helper for helper in helpers if helper not in earlier], earlier
+
+    def _earlier_note(self, earlier: list[Callable]) -> str:
+        names = ", ".join(f"`{helper.__name__}`" for helper in earlier)
+        return f"It also calls {names}, displayed above."
 
     def _repr_markdown_(self) -> str:
+        new, earlier = self._helpers()
         blocks = []
-        for number, part in enumerate(self._parts()):
+        for number, part in enumerate([self.obj, *new]):
             if number == 1:
                 blocks.append("The formula is in the helpers it calls:")
             if number >= 1:
@@ -204,13 +224,19 @@ class SourceView:
             if self.docstring and doc:
                 blocks.append(docstring_markdown(doc))
             blocks.append(f"```python\n{_without_docstring(inspect.getsource(part))}\n```")
+        if earlier:
+            blocks.append(self._earlier_note(earlier))
         return "\n\n".join(blocks)
 
     def __repr__(self) -> str:
-        sources = [inspect.getsource(part).rstrip() for part in self._parts()]
-        if len(sources) == 1:
-            return sources[0]
-        return f"{sources[0]}\n\n# The formula is in the helpers it calls:\n\n" + "\n\n".join(sources[1:])
+        new, earlier = self._helpers()
+        text = inspect.getsource(self.obj).rstrip()
+        if new:
+            text += "\n\n# The formula is in the helpers it calls:\n\n"
+            text += "\n\n".join(inspect.getsource(helper).rstrip() for helper in new)
+        if earlier:
+            text += f"\n\n# {self._earlier_note(earlier)}"
+        return text
 
 
 def show(obj: Any, *, docstring: bool = True) -> None:
@@ -220,15 +246,17 @@ def show(obj: Any, *, docstring: bool = True) -> None:
     second copy of it.  In a notebook the docstring's maths is rendered as
     Markdown above the code (``docstring=False`` leaves it out; ``help(obj)``
     prints it), and where the function is a thin wrapper, the private helpers
-    that hold its formula follow it (see :func:`maths_helpers`).  Outside a
-    notebook the plain source code is printed.
+    that hold its formula follow it (see :func:`maths_helpers`); a helper that
+    an earlier ``show`` already displayed is named instead of repeated.  Outside
+    a notebook the plain source code is printed.
 
     >>> from course_lib.losses import mean_squared_error
     >>> show(mean_squared_error)  # doctest: +ELLIPSIS
     def mean_squared_error(y_true: ArrayLike, y_pred: ArrayLike) -> np.ndarray:
     ...
     """
-    view = SourceView(obj, docstring=docstring)
+    view = SourceView(obj, docstring=docstring, shown_before=frozenset(_SHOWN))
+    _SHOWN.update(_qualified(part) for part in [obj, *maths_helpers(obj)])
     try:
         from IPython import get_ipython
     except ImportError:  # plain Python: no rich display

@@ -134,6 +134,9 @@ class LossExplorer:
         The starting value of each parameter; each must lie on its slider.
     loss_ylim, gradient_ylim : (low, high)
         Fixed vertical ranges, so that moving a slider moves the curves, not the axes.
+    summary : str
+        What the figure makes visible, for its description (alt text): see
+        :meth:`description`.
     """
 
     def __init__(
@@ -147,9 +150,10 @@ class LossExplorer:
         *,
         loss_ylim: tuple[float, float],
         gradient_ylim: tuple[float, float],
+        summary: str,
     ) -> None:
         checked = {p.name: p.checked(values[p.name]) for p in parameters}
-        self.name, self.x, self.xlabel, self._draw = name, x, xlabel, draw
+        self.name, self.x, self.xlabel, self._draw, self.summary = name, x, xlabel, draw, summary
         self.parameters, self.ylims = parameters, (loss_ylim, gradient_ylim)
         self.sliders = {p.name: p.slider(checked[p.name]) for p in parameters}
         self.image = ipywidgets.Image(format="png")
@@ -167,6 +171,7 @@ class LossExplorer:
         """Recompute the curves for the current slider values and redraw (the slider callback)."""
         view = self._draw(**self.params)
         self.curves, self.references, self.marks = view.curves, view.references, view.marks
+        self.note = view.note
         self.png = _render(self, view)
         self.image.value = self.png
 
@@ -174,12 +179,24 @@ class LossExplorer:
         ranges = " and ".join(f"{p.name} ({p.low:g} to {p.high:g})" for p in self.parameters)
         return f"{self.name} explorer: drag {ranges}; the curves redraw in a live Jupyter kernel."
 
-    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
-        """The widget for Jupyter, the first figure for static pages, and a fixed text."""
+    def description(self) -> str:
+        """The figure last drawn, in words (its alt text on the site and the slides)."""
+        settings = ", ".join(f"{name} = {value:.2f}" for name, value in self.params.items())
+        curves = ", ".join(self.curves)
+        faint = f"; drawn faintly for comparison: {', '.join(self.references)}" if self.references else ""
+        note = f" ({self.note})" if self.note else ""
+        text = (
+            f"{self.name} at {settings}{note}: the loss (left) and its gradient (right) against the "
+            f"{self.xlabel}, for {curves}{faint}. {self.summary}"
+        )
+        return " ".join(text.split())
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The widget for Jupyter, the first figure and its description for static pages, and a text."""
         bundle = self.widget._repr_mimebundle_(**kwargs)
         bundle["image/png"] = base64.b64encode(self.png).decode("ascii")
         bundle["text/plain"] = repr(self)
-        return bundle
+        return bundle, {"image/png": {"alt": self.description()}}
 
 
 def _render(explorer: LossExplorer, view: View) -> bytes:
@@ -255,6 +272,8 @@ def huber_explorer(delta: float = 1.0) -> LossExplorer:
     return LossExplorer(
         "Huber", residual, "residual  e = ŷ − y", draw, (Parameter("delta", 0.1, 3.0, 0.05),),
         {"delta": delta}, loss_ylim=(0.0, 5.0), gradient_ylim=(-4.2, 4.2),
+        summary="Huber follows MSE / 2 for residuals within delta and grows linearly beyond; "
+        "its gradient equals the residual inside and is capped at plus or minus delta outside.",
     )  # fmt: skip
 
 
@@ -298,6 +317,8 @@ def focal_explorer(gamma: float = 2.0, alpha: float = 0.25) -> LossExplorer:
     return LossExplorer(
         "Binary focal cross-entropy", p, "predicted probability p of class 1", draw, parameters,
         {"gamma": gamma, "alpha": alpha}, loss_ylim=(0.0, 4.0), gradient_ylim=(-10.0, 10.0),
+        summary="Raising gamma flattens each focal curve where its example is already classified "
+        "correctly; alpha moves weight between the positive and the negative example.",
     )  # fmt: skip
 
 
@@ -335,6 +356,8 @@ def label_smoothing_explorer(label_smoothing: float = 0.1) -> LossExplorer:
         "Label smoothing", z, "logit z of a positive example (y = 1)", draw,
         (Parameter("label_smoothing", 0.0, 1.0, 0.01),), {"label_smoothing": label_smoothing},
         loss_ylim=(0.0, 4.5), gradient_ylim=(-1.05, 1.05),
+        summary="With smoothing the loss has its minimum at a finite logit, where the gradient "
+        "crosses zero; without smoothing it keeps falling as the logit grows.",
     )  # fmt: skip
 
 
@@ -398,6 +421,8 @@ def tversky_explorer(alpha: float = 0.5, beta: float = 0.5) -> LossExplorer:
     return LossExplorer(
         "Tversky", error, "error e of 2 of the 10 pixels", draw, parameters,
         {"alpha": alpha, "beta": beta}, loss_ylim=(0.0, 0.6), gradient_ylim=(0.0, 0.6),
+        summary="Raising alpha lifts the misses' curve and raising beta lifts the false alarms' "
+        "curve.",
     )  # fmt: skip
 
 
@@ -466,4 +491,6 @@ def triplet_margin_explorer(margin: float = 0.2) -> LossExplorer:
         "Triplet", violation, "violation  D_ap − D_an  (squared distances)", draw,
         (Parameter("margin", 0.0, 1.5, 0.05),), {"margin": margin},
         loss_ylim=(0.0, 2.6), gradient_ylim=(-0.1, 1.1),
+        summary="The loss is zero until the violation exceeds minus the margin, then rises with "
+        "slope 1; a larger margin moves that kink to the left.",
     )  # fmt: skip

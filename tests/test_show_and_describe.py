@@ -103,3 +103,17 @@ def test_describe_rejects_what_is_not_a_figure_or_a_description(figure, descript
     plt.close(real)
     with pytest.raises(error, match="figure must|description must"):
         describe(real if figure == "figure" else figure, description)
+
+
+def test_a_helper_displayed_once_is_named_not_repeated(capsys):
+    from course_lib import notebook
+
+    notebook._SHOWN.clear()
+    show(losses.binary_crossentropy)
+    first = capsys.readouterr().out
+    show(losses.binary_focal_crossentropy)
+    second = capsys.readouterr().out
+    notebook._SHOWN.clear()
+    assert "def _bce_from_logits(" in first
+    assert "def _bce_from_logits(" not in second
+    assert "It also calls `_bce_from_logits`" in second and "displayed above" in second

@@ -199,8 +199,11 @@ EXPECTED_TEXT = {
 @pytest.mark.parametrize("factory", EXPECTED_TEXT, ids=lambda f: f.__name__)
 def test_displays_as_one_stable_text_with_the_widget_and_the_first_figure(factory):
     explorer = factory()
-    bundle = explorer._repr_mimebundle_(include=None, exclude=None)
+    bundle, metadata = explorer._repr_mimebundle_(include=None, exclude=None)
     assert set(bundle) == {"text/plain", "image/png", "application/vnd.jupyter.widget-view+json"}
+    # the static figure carries its description (alt text on the site and the slides)
+    assert metadata == {"image/png": {"alt": explorer.description()}}
+    assert explorer.description().startswith(explorer.name + " at ")
     assert bundle["text/plain"] == repr(explorer) == EXPECTED_TEXT[factory]
     assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == explorer.widget.model_id
     assert base64.b64decode(bundle["image/png"]) == explorer.png
@@ -209,6 +212,7 @@ def test_displays_as_one_stable_text_with_the_widget_and_the_first_figure(factor
     assert (
         repr(explorer) == EXPECTED_TEXT[factory]
     )  # the text does not follow the sliders (nbval compares it)
+    assert f"{slider.description} = {slider.max:.2f}" in explorer.description()  # the alt text does
 
 
 @pytest.mark.parametrize(

@@ -42,8 +42,10 @@ __all__ = [
 def signed_labels(y_true: np.ndarray) -> np.ndarray:
     r"""Keras' label rule for (squared) hinge: :math:`t = 2y - 1` if *all* of ``y_true`` is 0/1.
 
-    Otherwise ``y_true`` is returned unchanged, for every entry (see the module
-    docstring for why this is a trap).
+    Otherwise ``y_true`` is returned unchanged, for every entry.  This is a trap:
+    one smoothed label (0.9) or a single -1 in the batch and the 0 labels stay 0,
+    so those entries add a constant 1 to the loss with zero gradient.  Pass -1/+1
+    labels to be safe.
 
     >>> signed_labels(np.array([0., 1.]))
     array([-1.,  1.])
@@ -60,7 +62,7 @@ def hinge(y_true: ArrayLike, y_pred: ArrayLike) -> np.ndarray:
     .. math:: \ell(t, \hat y) = \frac1d \sum_{j=1}^{d} \max(1 - t_j \hat y_j,\ 0)
 
     Assumes labels :math:`t_j \in \{-1, +1\}` (0/1 labels are converted only if
-    the *whole* ``y_true`` is 0/1: see the module docstring) and raw scores
+    the *whole* ``y_true`` is 0/1: see :func:`signed_labels`) and raw scores
     :math:`\hat y_j`.  A score with the right sign and :math:`|\hat y_j| \ge 1`
     costs nothing.  Gradient: :math:`-t_j/d` where :math:`1 - t_j\hat y_j \ge 0`,
     else 0 (at the kink, margin exactly 1, we use :math:`-t_j/d`, as TF does).
