@@ -222,9 +222,20 @@ def test_notebook_00_runs_all_cells_in_jupyterlab(jupyterlab):
     assert not is_blank_png(screenshot)
 
 
+# JupyterLab renders a long notebook's cells only near the viewport: go to the last cell
+# (where every chapter's summary links its exercise) and wait until it is rendered.
+SCROLL_TO_END = """async () => {
+    const notebook = window.jupyterapp.shell.currentWidget.content;
+    notebook.activeCellIndex = notebook.widgets.length - 1;
+    await notebook.scrollToItem(notebook.widgets.length - 1);
+}"""
+
+
 def click_exercise_link(page, exercise: str) -> None:
     """Click the rendered Markdown link to ``exercise`` in the current notebook; wait until it opens."""
-    link = page.locator(f'.jp-NotebookPanel:not(.lm-mod-hidden) .jp-RenderedMarkdown a[href$="{exercise}"]')
+    page.evaluate(SCROLL_TO_END)
+    selector = f'.jp-NotebookPanel:not(.lm-mod-hidden) .jp-RenderedMarkdown a[href*="/exercises/{exercise}"]'
+    link = page.locator(selector)
     link.first.scroll_into_view_if_needed()
     link.first.click()
     page.wait_for_function(f"() => ({CURRENT_PATH})() === 'exercises/{exercise}'", polling=250)
@@ -254,7 +265,8 @@ def test_exercise_links_badges_and_a_learners_menus(jupyterlab):
             f"() => ({LOADED_BADGES})().length >= 2 && ({LOADED_BADGES})().every(b => b[1])"
         )
         badges = page.evaluate(LOADED_BADGES)
-        exercise_link = f".jp-RenderedMarkdown a[href$='exercises/{CHAPTER.name}']"
+        page.evaluate(SCROLL_TO_END)
+        exercise_link = f".jp-RenderedMarkdown a[href*='/exercises/{CHAPTER.name}']"
         page.locator(
             f".jp-NotebookPanel:not(.lm-mod-hidden) {exercise_link}"
         ).last.scroll_into_view_if_needed()
