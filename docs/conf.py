@@ -39,6 +39,12 @@ myst_heading_anchors = 3
 # MathJax 3 from our own _static (copied there from node_modules by scripts/site.py),
 # never from a CDN: the site must work offline.
 mathjax_path = "mathjax/tex-chtml.js"
+# textmacros: \_ inside \text{...} (e.g. \text{apply\_class\_balancing}) typesets as an
+# underscore instead of showing its backslash; the slides load it too.
+mathjax3_config = {
+    "loader": {"load": ["[tex]/textmacros"]},
+    "tex": {"packages": {"[+]": ["textmacros"]}},
+}
 
 root_doc = "index"
 # README.md is staged only for the course map that index.md includes from it.
