@@ -76,25 +76,44 @@ class Verdict:
         return self.value_ok and self.gradient_ok is not False
 
     def __str__(self) -> str:
-        def line(label: str, ok: bool, tol: tuple[float, float], suffix: str = "") -> str:
+        def line(
+            label: str, ok: bool, tol: tuple[float, float], suffix: str = ""
+        ) -> str:
             status = "OK" if ok else "MISMATCH"
-            return f"  {label:<9} {status} (max |difference| within rtol={tol[0]:g}, atol={tol[1]:g}){suffix}"
+            return (
+                f"  {label:<9} {status} (max |difference| within "
+                f"rtol={tol[0]:g}, atol={tol[1]:g}){suffix}"
+            )
 
         lines = [self.description, line("value:", self.value_ok, self.value_tolerance)]
         if self.gradient_ok is not None:
-            lines.append(line("gradient:", self.gradient_ok, self.gradient_tolerance, " vs tf.GradientTape"))
+            lines.append(
+                line(
+                    "gradient:",
+                    self.gradient_ok,
+                    self.gradient_tolerance,
+                    " vs tf.GradientTape",
+                )
+            )
         lines += [f"  note: {note}" for note in self.notes]
         return "\n".join(lines)
 
 
 def _max_violation(
-    ours: np.ndarray, theirs: np.ndarray, rtol: float, atol: float, allowed: np.ndarray | None = None
+    ours: np.ndarray,
+    theirs: np.ndarray,
+    rtol: float,
+    atol: float,
+    allowed: np.ndarray | None = None,
 ) -> tuple[bool, float]:
     """Whether ``|ours - theirs| <= allowed`` everywhere, and the largest difference.
 
     ``allowed`` defaults to ``atol + rtol * |theirs|`` (NumPy's ``isclose`` rule).
     """
-    ours, theirs = np.asarray(ours, dtype=np.float64), np.asarray(theirs, dtype=np.float64)
+    ours, theirs = (
+        np.asarray(ours, dtype=np.float64),
+        np.asarray(theirs, dtype=np.float64),
+    )
     if ours.shape != theirs.shape:
         return False, float("inf")
     if allowed is None:
@@ -106,9 +125,14 @@ def _max_violation(
 
 
 def _reduced_tolerance(
-    loss: Any, y_true: np.ndarray, y_pred: np.ndarray, sample_weight: Any, rtol: float, atol: float
+    loss: Any,
+    y_true: np.ndarray,
+    y_pred: np.ndarray,
+    sample_weight: Any,
+    rtol: float,
+    atol: float,
 ) -> np.ndarray:
-    r"""The tolerance on a reduced loss: the per-sample tolerances, reduced the same way.
+    r"""The tolerance on a reduced loss: the per-sample tolerances, reduced alike.
 
     Each per-sample value :math:`\ell_i` may differ from Keras' by
     :math:`\tau_i = \mathrm{atol} + \mathrm{rtol}\,|\ell_i|`.  A reduction is
@@ -122,13 +146,19 @@ def _reduced_tolerance(
     y_pred = as_float_array(y_pred, "y_pred", loss.dtype)
     y_true = as_float_array(y_true, "y_true", y_pred.dtype)
     values = np.asarray(loss.call(y_true, y_pred), dtype=np.float64)
-    weights = None if sample_weight is None else np.abs(np.asarray(sample_weight, dtype=np.float64))
+    weights = (
+        None
+        if sample_weight is None
+        else np.abs(np.asarray(sample_weight, dtype=np.float64))
+    )
     per_sample = atol + rtol * np.abs(values)
     mask = loss.output_mask(y_true, y_pred, values)
     return np.asarray(reduce_weighted_values(per_sample, weights, mask, loss.reduction))
 
 
-def _prepare(name: str, y_true: Any, y_pred: Any, dtype: str) -> tuple[np.ndarray, np.ndarray, str]:
+def _prepare(
+    name: str, y_true: Any, y_pred: Any, dtype: str
+) -> tuple[np.ndarray, np.ndarray, str]:
     """Cast both inputs to the comparison dtype; integer labels stay integers."""
     if name in _FLOAT32_ONLY:
         dtype = "float32"
@@ -140,7 +170,8 @@ def _prepare(name: str, y_true: Any, y_pred: Any, dtype: str) -> tuple[np.ndarra
 
 def _tolerances(dtype: np.dtype) -> tuple[tuple[float, float], tuple[float, float]]:
     if dtype == np.float64:
-        # atol 5e-9: Keras' log_cosh uses a float32 log(2) even in float64 (offset 1.9e-9).
+        # atol 5e-9: Keras' log_cosh uses a float32 log(2) even in float64
+        # (offset 1.9e-9).
         return (1e-9, 5e-9), (1e-7, 1e-9)
     return (2e-5, 2e-6), (2e-4, 2e-5)
 
@@ -180,8 +211,13 @@ def check_loss(
     """
     keras, tf = _keras()
     if reference not in ("keras.losses", "course_lib.keras_losses"):
-        raise ValueError(f"reference must be 'keras.losses' or 'course_lib.keras_losses'; got {reference!r}.")
-    keras_fn = getattr(keras.losses if reference == "keras.losses" else _course_keras_losses(), name)
+        raise ValueError(
+            "reference must be 'keras.losses' or 'course_lib.keras_losses'; "
+            f"got {reference!r}."
+        )
+    keras_fn = getattr(
+        keras.losses if reference == "keras.losses" else _course_keras_losses(), name
+    )
     y_true, y_pred, dtype = _prepare(name, y_true, y_pred, dtype)
     value_tol, gradient_tol = _tolerances(np.dtype(dtype))
 
@@ -206,7 +242,9 @@ def check_loss(
             total = tf.reduce_sum(keras_fn(tf.constant(y_true), variable, **options))
         reference = tape.gradient(total, variable).numpy()
         ours_gradient = getattr(our_gradients, name)(y_true, y_pred, **options)
-        verdict.gradient_ok, verdict.gradient_error = _max_violation(ours_gradient, reference, *gradient_tol)
+        verdict.gradient_ok, verdict.gradient_error = _max_violation(
+            ours_gradient, reference, *gradient_tol
+        )
         verdict.gradient_tolerance = gradient_tol
     return verdict
 
@@ -247,7 +285,12 @@ def check_class(
     keras_loss = getattr(keras.losses, class_name)(dtype=dtype, **config)
     theirs = keras_loss(y_true, y_pred, sample_weight=sample_weight)
     allowed = _reduced_tolerance(our_loss, y_true, y_pred, sample_weight, *value_tol)
-    value_ok, value_error = _max_violation(ours, np.asarray(theirs), *value_tol, allowed=allowed)
+    value_ok, value_error = _max_violation(
+        ours, np.asarray(theirs), *value_tol, allowed=allowed
+    )
     weighted = "" if sample_weight is None else ", weighted"
-    description = f"{_describe(class_name, config)} vs keras.losses.{class_name} ({dtype}{weighted})"
+    description = (
+        f"{_describe(class_name, config)} vs keras.losses.{class_name} "
+        f"({dtype}{weighted})"
+    )
     return Verdict(description, value_ok, value_error, value_tol)

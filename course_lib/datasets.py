@@ -22,7 +22,9 @@ class Split(NamedTuple):
     y_test: np.ndarray
 
 
-def _split(x: np.ndarray, y: np.ndarray, test_fraction: float, rng: np.random.Generator) -> Split:
+def _split(
+    x: np.ndarray, y: np.ndarray, test_fraction: float, rng: np.random.Generator
+) -> Split:
     order = rng.permutation(len(x))
     n_test = int(round(test_fraction * len(x)))
     test, train = order[:n_test], order[n_test:]
@@ -32,8 +34,11 @@ def _split(x: np.ndarray, y: np.ndarray, test_fraction: float, rng: np.random.Ge
     return Split(x[train], y[train], x[test], y[test])
 
 
-def noisy_quadratic(n: int = 60, noise: float = 0.5, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Points ``y = 0.5 x^2 - x + 1 + noise`` on ``x`` in [-3, 3] (float64, for notebook 01)."""
+def noisy_quadratic(
+    n: int = 60, noise: float = 0.5, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Points ``y = 0.5 x^2 - x + 1 + noise`` on ``x`` in [-3, 3] (float64, for
+    notebook 01)."""
     rng = np.random.default_rng(seed)
     x = np.sort(rng.uniform(-3.0, 3.0, size=n))
     return x, 0.5 * x**2 - x + 1.0 + rng.normal(scale=noise, size=n)
@@ -74,18 +79,27 @@ def imbalanced_breast_cancer(
     from sklearn.datasets import load_breast_cancer
 
     if not 0.0 < minority_fraction < 0.5:
-        raise ValueError(f"minority_fraction must be in (0, 0.5); got {minority_fraction}.")
+        raise ValueError(
+            f"minority_fraction must be in (0, 0.5); got {minority_fraction}."
+        )
     x, y = load_breast_cancer(return_X_y=True)
     y = 1 - y  # scikit-learn codes malignant as 0; make the rare class the positive one
     rng = np.random.default_rng(seed)
     positives, negatives = np.flatnonzero(y == 1), np.flatnonzero(y == 0)
     n_keep = int(round(minority_fraction * len(negatives) / (1 - minority_fraction)))
-    keep = np.concatenate([negatives, rng.choice(positives, size=n_keep, replace=False)])
-    return _split(x[keep], y[keep].astype(np.float32).reshape(-1, 1), test_fraction, rng)
+    keep = np.concatenate(
+        [negatives, rng.choice(positives, size=n_keep, replace=False)]
+    )
+    return _split(
+        x[keep], y[keep].astype(np.float32).reshape(-1, 1), test_fraction, rng
+    )
 
 
-def noisy_digits(noise_rate: float = 0.3, seed: int = 0, test_fraction: float = 0.3) -> Split:
-    """scikit-learn's 8x8 digits with a fraction of *training* labels replaced at random.
+def noisy_digits(
+    noise_rate: float = 0.3, seed: int = 0, test_fraction: float = 0.3
+) -> Split:
+    """scikit-learn's 8x8 digits with a fraction of *training* labels replaced at
+    random.
 
     Each corrupted label is redrawn uniformly from the other nine classes; the
     test labels stay clean.  Labels are int64 class ids ``(N,)``.
@@ -103,12 +117,15 @@ def noisy_digits(noise_rate: float = 0.3, seed: int = 0, test_fraction: float = 
     return split._replace(y_train=y_train)
 
 
-def poisson_counts(n: int = 2000, n_features: int = 5, seed: int = 0, test_fraction: float = 0.25) -> Split:
+def poisson_counts(
+    n: int = 2000, n_features: int = 5, seed: int = 0, test_fraction: float = 0.25
+) -> Split:
     """Counts drawn from ``Poisson(exp(x . w + b))``: a log-linear count model.
 
     The middle 90 % of the rates span one and a half to two orders of magnitude
     and the extremes three to four (seeds 0-2 with the defaults), the regime where
-    the Poisson loss and MSE disagree.  Returns float32 features and float32 count columns.
+    the Poisson loss and MSE disagree.  Returns float32 features and float32 count
+    columns.
     """
     rng = np.random.default_rng(seed)
     x = rng.normal(size=(n, n_features))
@@ -118,7 +135,9 @@ def poisson_counts(n: int = 2000, n_features: int = 5, seed: int = 0, test_fract
     return _split(x, counts, test_fraction, rng)
 
 
-def poisson_rates(n: int = 2000, n_features: int = 5, seed: int = 0, test_fraction: float = 0.25) -> Split:
+def poisson_rates(
+    n: int = 2000, n_features: int = 5, seed: int = 0, test_fraction: float = 0.25
+) -> Split:
     """The true rates behind :func:`poisson_counts` with the same arguments.
 
     Replays the same random draws and split, so ``x_train``/``x_test`` are
@@ -170,7 +189,11 @@ def segmentation_shapes(
 
 
 def speckle_images(
-    n: int = 400, size: int = 32, looks: float = 4.0, seed: int = 0, test_fraction: float = 0.25
+    n: int = 400,
+    size: int = 32,
+    looks: float = 4.0,
+    seed: int = 0,
+    test_fraction: float = 0.25,
 ) -> Split:
     """Ultrasound-like grey images with multiplicative speckle noise (for notebook 12).
 
@@ -189,15 +212,22 @@ def speckle_images(
     rows, cols = grid[None, :, None], grid[None, None, :]
     angle = rng.uniform(0.0, np.pi, (n, 1, 1))
     frequency = rng.uniform(2.0, 5.0, (n, 1, 1))
-    clean = 0.35 + 0.08 * np.sin(2 * np.pi * frequency * (rows * np.cos(angle) + cols * np.sin(angle)))
+    clean = 0.35 + 0.08 * np.sin(
+        2 * np.pi * frequency * (rows * np.cos(angle) + cols * np.sin(angle))
+    )
     for low, high in ((0.6, 0.9), (0.02, 0.1), (0.6, 0.9)):
         centre_r, centre_c = rng.uniform(0.2, 0.8, (2, n, 1, 1))
         radius_r, radius_c = rng.uniform(0.08, 0.25, (2, n, 1, 1))
-        inside = ((rows - centre_r) / radius_r) ** 2 + ((cols - centre_c) / radius_c) ** 2 <= 1.0
+        inside = ((rows - centre_r) / radius_r) ** 2 + (
+            (cols - centre_c) / radius_c
+        ) ** 2 <= 1.0
         present = rng.random((n, 1, 1)) < 0.8
         clean = np.where(inside & present, rng.uniform(low, high, (n, 1, 1)), clean)
     noisy = clean * rng.gamma(looks, 1.0 / looks, size=clean.shape)
-    clean, noisy = clean[..., None].astype(np.float32), noisy[..., None].astype(np.float32)
+    clean, noisy = (
+        clean[..., None].astype(np.float32),
+        noisy[..., None].astype(np.float32),
+    )
     order = rng.permutation(n)
     n_test = int(round(test_fraction * n))
     test, train = order[:n_test], order[n_test:]

@@ -28,20 +28,23 @@ import numpy as np
 
 #: Environment that keeps TensorFlow quiet and its float results reproducible.
 #: Level 3 also hides C++ log lines of level ERROR that this TensorFlow build
-#: prints during ``fit`` on NumPy arrays (``node_def_util.cc ... use_unbounded_threadpool``),
-#: which are harmless; Python exceptions are unaffected.  Without oneDNN the
-#: float results no longer depend on the CPU's vector extensions.
+#: prints during ``fit`` on NumPy arrays
+#: (``node_def_util.cc ... use_unbounded_threadpool``), which are harmless;
+#: Python exceptions are unaffected.  Without oneDNN the float results no
+#: longer depend on the CPU's vector extensions.
 TF_ENVIRONMENT = {"TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0"}
 
 
 def quiet_tensorflow() -> None:
-    """Set :data:`TF_ENVIRONMENT` (without overriding what the user set); call before importing TF."""
+    """Set :data:`TF_ENVIRONMENT` (without overriding what the user set); call before
+    importing TF."""
     for key, value in TF_ENVIRONMENT.items():
         os.environ.setdefault(key, value)
 
 
 def setup(seed: int = 0) -> None:
-    """Prepare a notebook: quiet TensorFlow, seed NumPy and ``random``, set plot defaults.
+    """Prepare a notebook: quiet TensorFlow, seed NumPy and ``random``, set plot
+    defaults.
 
     Raises ``RuntimeError`` if TensorFlow was imported first, because then its
     settings can no longer change.
@@ -49,7 +52,9 @@ def setup(seed: int = 0) -> None:
     if "tensorflow" in sys.modules and any(
         os.environ.get(key) != value for key, value in TF_ENVIRONMENT.items()
     ):
-        raise RuntimeError("call setup() before importing tensorflow or keras (restart the kernel).")
+        raise RuntimeError(
+            "call setup() before importing tensorflow or keras (restart the kernel)."
+        )
     os.environ.update(TF_ENVIRONMENT)
     _SHOWN.clear()
     random.seed(seed)
@@ -57,7 +62,9 @@ def setup(seed: int = 0) -> None:
     np.set_printoptions(precision=4, suppress=True)
     import matplotlib.pyplot as plt
 
-    plt.rcParams.update({"figure.figsize": (7.0, 3.5), "figure.dpi": 90, "axes.grid": True})
+    plt.rcParams.update(
+        {"figure.figsize": (7.0, 3.5), "figure.dpi": 90, "axes.grid": True}
+    )
 
 
 def fmt(values: Any, digits: int = 4) -> str:
@@ -70,16 +77,29 @@ def fmt(values: Any, digits: int = 4) -> str:
     ('0.6667', '[0.50 0.00]')
     """
     array = np.asarray(values, dtype=float) + 0.0  # + 0.0 turns -0.0 into 0.0
-    return np.array2string(array, precision=digits, floatmode="fixed", suppress_small=True)
+    return np.array2string(
+        array, precision=digits, floatmode="fixed", suppress_small=True
+    )
 
 
 # --------------------------------------------------------------------------------------
 # show(): the library's code in a notebook
 # --------------------------------------------------------------------------------------
 
-#: numpydoc sections that :func:`docstring_markdown` leaves out (``Notes`` is kept: it holds maths).
-_REFERENCE_SECTIONS = ("Parameters", "Returns", "Yields", "Raises", "Examples", "See Also", "References")
-_MATH_BLOCK = re.compile(r"^\.\. math::[ \t]*(.*(?:\n(?:[ \t]+.*|[ \t]*)$)*)", re.MULTILINE)
+#: numpydoc sections that :func:`docstring_markdown` leaves out (``Notes`` is kept:
+#: it holds maths).
+_REFERENCE_SECTIONS = (
+    "Parameters",
+    "Returns",
+    "Yields",
+    "Raises",
+    "Examples",
+    "See Also",
+    "References",
+)
+_MATH_BLOCK = re.compile(
+    r"^\.\. math::[ \t]*(.*(?:\n(?:[ \t]+.*|[ \t]*)$)*)", re.MULTILINE
+)
 _ROLE = re.compile(r":(?:func|class|data|meth|attr|mod):`~?([^`]+)`")
 
 
@@ -91,7 +111,11 @@ def _narrative_lines(doc: str) -> list[str]:
     keeping, index = True, 0
     while index < len(lines):
         heading = lines[index].strip()
-        if index + 1 < len(lines) and heading and set(lines[index + 1].strip()) == {"-"}:
+        if (
+            index + 1 < len(lines)
+            and heading
+            and set(lines[index + 1].strip()) == {"-"}
+        ):
             keeping = heading not in _REFERENCE_SECTIONS
             if keeping:
                 kept += [f"**{heading}.**", ""]
@@ -114,7 +138,8 @@ def docstring_markdown(doc: str) -> str:
     ``$x$``, other roles and ````code```` become code spans; the reference
     sections (``Parameters``, ``Examples``, ...) are left out.
 
-    >>> doc = "Squared error :math:`e^2`.\n\n.. math:: \\ell = e^2\n\nParameters\n----------"
+    >>> doc = ("Squared error :math:`e^2`.\n\n.. math:: \\ell = e^2\n\n"
+    ...        "Parameters\n----------")
     >>> print(docstring_markdown(doc))
     Squared error $e^2$.
     <BLANKLINE>
@@ -122,7 +147,9 @@ def docstring_markdown(doc: str) -> str:
     """
 
     def display_math(match: re.Match) -> str:
-        body = " ".join(line.strip() for line in match.group(1).splitlines() if line.strip())
+        body = " ".join(
+            line.strip() for line in match.group(1).splitlines() if line.strip()
+        )
         return f"$${body}$$\n\n"
 
     text = _MATH_BLOCK.sub(display_math, "\n".join(_narrative_lines(doc)))
@@ -136,7 +163,11 @@ def _without_docstring(source: str) -> str:
     source = textwrap.dedent(source)
     node = ast.parse(source).body[0]
     body = getattr(node, "body", [])
-    if not (body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)):
+    if not (
+        body
+        and isinstance(body[0], ast.Expr)
+        and isinstance(body[0].value, ast.Constant)
+    ):
         return source.rstrip()
     if not isinstance(body[0].value.value, str):
         return source.rstrip()
@@ -151,7 +182,8 @@ def _has_math(obj: Any) -> bool:
 
 
 def maths_helpers(obj: Any) -> list[Callable]:
-    """The private ``course_lib`` functions that ``obj`` calls and that document a formula.
+    """The private ``course_lib`` functions that ``obj`` calls and that document a
+    formula.
 
     A public loss is often a thin wrapper: it validates its inputs, then calls a
     helper such as ``_bce_from_logits`` that holds the formula.  These are the
@@ -190,7 +222,8 @@ def _qualified(obj: Any) -> str:
 
 @dataclass(frozen=True)
 class SourceView:
-    """What :func:`show` displays: ``obj``'s code, its docstring's maths, and its maths helpers.
+    """What :func:`show` displays: ``obj``'s code, its docstring's maths, and its
+    maths helpers.
 
     A notebook renders the Markdown form (the docstring's narrative as Markdown
     with typeset formulas, then the code without its docstring); plain-text
@@ -205,7 +238,9 @@ class SourceView:
     def _helpers(self) -> tuple[list[Callable], list[Callable]]:
         """The maths helpers to display, and those only to name (displayed earlier)."""
         helpers = maths_helpers(self.obj)
-        earlier = [helper for helper in helpers if _qualified(helper) in self.shown_before]
+        earlier = [
+            helper for helper in helpers if _qualified(helper) in self.shown_before
+        ]
         return [helper for helper in helpers if helper not in earlier], earlier
 
     def _earlier_note(self, earlier: list[Callable]) -> str:
@@ -223,7 +258,9 @@ class SourceView:
             doc = inspect.getdoc(part)
             if self.docstring and doc:
                 blocks.append(docstring_markdown(doc))
-            blocks.append(f"```python\n{_without_docstring(inspect.getsource(part))}\n```")
+            blocks.append(
+                f"```python\n{_without_docstring(inspect.getsource(part))}\n```"
+            )
         if earlier:
             blocks.append(self._earlier_note(earlier))
         return "\n\n".join(blocks)

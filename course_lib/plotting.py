@@ -95,16 +95,20 @@ def describe(figure: Any, description: str) -> DescribedFigure:
     >>> describe(figure, " ")
     Traceback (most recent call last):
     ...
-    ValueError: description must be a non-empty sentence saying what the figure shows, got ' '
+    ValueError: description must be a non-empty sentence saying what the figure
+    shows, got ' '
     """
     from matplotlib.figure import Figure
 
     if not isinstance(figure, Figure):
-        raise TypeError(f"figure must be a matplotlib Figure, got {type(figure).__name__}")
+        raise TypeError(
+            f"figure must be a matplotlib Figure, got {type(figure).__name__}"
+        )
     if not isinstance(description, str):
         raise TypeError(f"description must be a str, got {type(description).__name__}")
     if not description.strip():
         raise ValueError(
-            f"description must be a non-empty sentence saying what the figure shows, got {description!r}"
+            "description must be a non-empty sentence saying what the figure shows, "
+            f"got {description!r}"
         )
     return DescribedFigure(figure, " ".join(description.split()))

@@ -38,17 +38,29 @@ def _one_hot(rng: np.random.Generator, n: int, width: int) -> Inputs:
 
 def _class_ids(rng: np.random.Generator, n: int, width: int) -> Inputs:
     rows = max(n // width, 1)
-    return rng.integers(0, width, size=rows), _softmax(rng.normal(size=(rows, width))), {}
+    return (
+        rng.integers(0, width, size=rows),
+        _softmax(rng.normal(size=(rows, width))),
+        {},
+    )
 
 
 def _distributions(rng: np.random.Generator, n: int, width: int) -> Inputs:
     rows = max(n // width, 1)
-    return _softmax(rng.normal(size=(rows, width))), _softmax(rng.normal(size=(rows, width))), {}
+    return (
+        _softmax(rng.normal(size=(rows, width))),
+        _softmax(rng.normal(size=(rows, width))),
+        {},
+    )
 
 
 def _counts(rng: np.random.Generator, n: int, width: int) -> Inputs:
     rates = rng.uniform(0.5, 5.0, size=(max(n // width, 1), width))
-    return rng.poisson(rates).astype(float), rates * rng.uniform(0.5, 1.5, size=rates.shape), {}
+    return (
+        rng.poisson(rates).astype(float),
+        rates * rng.uniform(0.5, 1.5, size=rates.shape),
+        {},
+    )
 
 
 def _signed(rng: np.random.Generator, n: int, width: int) -> Inputs:
@@ -67,7 +79,9 @@ def _vectors(rng: np.random.Generator, n: int, width: int) -> Inputs:
 
 
 def _embeddings(rng: np.random.Generator, n: int, width: int) -> Inputs:
-    rows = max(n // width, 4)  # at least 4 samples in 2+ classes: positive and negative pairs
+    rows = max(
+        n // width, 4
+    )  # at least 4 samples in 2+ classes: positive and negative pairs
     embeddings = rng.normal(size=(rows, width))
     embeddings /= np.linalg.norm(embeddings, axis=-1, keepdims=True)
     return rng.integers(0, max(rows // 4, 2), size=rows), embeddings, {}
@@ -109,12 +123,16 @@ _GENERATORS: dict[str, tuple[Callable[..., Inputs], int]] = {
 }
 
 #: Keyword arguments that a loss needs (Keras gives them no default).
-_REQUIRED_OPTIONS: dict[str, dict[str, Any]] = {"categorical_generalized_cross_entropy": {"q": 0.5}}
+_REQUIRED_OPTIONS: dict[str, dict[str, Any]] = {
+    "categorical_generalized_cross_entropy": {"q": 0.5}
+}
 
 LOSS_NAMES = tuple(_GENERATORS)
 
 
-def sample_inputs(name: str, n_elements: int = 64, seed: int = 0, dtype: str = "float64") -> Inputs:
+def sample_inputs(
+    name: str, n_elements: int = 64, seed: int = 0, dtype: str = "float64"
+) -> Inputs:
     """Return ``(y_true, y_pred, options)`` valid for ``course_lib.losses.<name>``.
 
     ``y_pred`` has about ``n_elements`` entries (at least one sample) and the
@@ -122,8 +140,13 @@ def sample_inputs(name: str, n_elements: int = 64, seed: int = 0, dtype: str = "
     keyword the loss requires.
     """
     if name not in _GENERATORS:
-        raise ValueError(f"name must be one of the 22 loss functions {sorted(_GENERATORS)}; got {name!r}.")
+        raise ValueError(
+            f"name must be one of the 22 loss functions {sorted(_GENERATORS)}; "
+            f"got {name!r}."
+        )
     generator, width = _GENERATORS[name]
-    y_true, y_pred, options = generator(np.random.default_rng(seed), int(n_elements), width)
+    y_true, y_pred, options = generator(
+        np.random.default_rng(seed), int(n_elements), width
+    )
     y_true = y_true.astype(dtype) if y_true.dtype.kind == "f" else y_true
     return y_true, y_pred.astype(dtype), {**_REQUIRED_OPTIONS.get(name, {}), **options}

@@ -14,7 +14,7 @@ from course_lib.notebook import quiet_tensorflow
 
 
 def keras_session(seed: int = 0) -> Any:
-    """Import Keras quietly and deterministically, seed everything, and return ``keras``.
+    """Import Keras quietly and deterministically, seed everything, return ``keras``.
 
     Seeds Python, NumPy and TensorFlow with ``keras.utils.set_random_seed`` and
     turns on TensorFlow's deterministic ops, so ``fit`` gives the same weights
@@ -38,7 +38,8 @@ def dense_model(
     activation: str | None = None,
     seed: int = 0,
 ) -> Any:
-    """A small fully connected model: ``input -> hidden ReLU layers -> Dense(outputs, activation)``.
+    """A small fully connected model:
+    ``input -> hidden ReLU layers -> Dense(outputs, activation)``.
 
     The weights are initialised from ``seed``, so two models built with the
     same arguments start identical -- only the loss differs between them.
@@ -70,5 +71,13 @@ def fit_quietly(
     """
     keras = keras_session(seed)
     model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=loss)
-    history = model.fit(x, y, epochs=epochs, batch_size=batch_size, verbose=0, shuffle=True, **fit_kwargs)
+    history = model.fit(
+        x,
+        y,
+        epochs=epochs,
+        batch_size=batch_size,
+        verbose=0,
+        shuffle=True,
+        **fit_kwargs,
+    )
     return [float(value) for value in history.history["loss"]]

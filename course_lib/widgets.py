@@ -28,7 +28,8 @@ cannot run the widget, shows instead).
 Huber explorer: drag delta (0.1 to 3); the curves redraw in a live Jupyter kernel.
 >>> float(explorer.curves["Huber"].gradient.max())
 0.5
->>> explorer.sliders["delta"].value = 2.0  # what dragging does: the curves are recomputed
+>>> # what dragging does: the curves are recomputed
+>>> explorer.sliders["delta"].value = 2.0
 >>> float(explorer.curves["Huber"].gradient.max())
 2.0
 """
@@ -94,14 +95,16 @@ class Parameter:
     step: float
 
     def checked(self, value: Any) -> float:
-        """``value`` as a float, or a ``ValueError`` naming the argument if it is off the slider."""
+        """``value`` as a float, or a ``ValueError`` naming the argument if it is off
+        the slider."""
         return check_interval(self.name, value, self.low, self.high)
 
     def slider(self, value: float) -> ipywidgets.FloatSlider:
         """A slider for this parameter, starting at ``value``."""
         return ipywidgets.FloatSlider(
-            value=value, min=self.low, max=self.high, step=self.step, description=self.name,
-            readout_format=".2f", style={"description_width": "initial"},
+            value=value, min=self.low, max=self.high, step=self.step,
+            description=self.name, readout_format=".2f",
+            style={"description_width": "initial"},
         )  # fmt: skip
 
 
@@ -153,11 +156,19 @@ class LossExplorer:
         summary: str,
     ) -> None:
         checked = {p.name: p.checked(values[p.name]) for p in parameters}
-        self.name, self.x, self.xlabel, self._draw, self.summary = name, x, xlabel, draw, summary
+        self.name, self.x, self.xlabel, self._draw, self.summary = (
+            name,
+            x,
+            xlabel,
+            draw,
+            summary,
+        )
         self.parameters, self.ylims = parameters, (loss_ylim, gradient_ylim)
         self.sliders = {p.name: p.slider(checked[p.name]) for p in parameters}
         self.image = ipywidgets.Image(format="png")
-        self.widget = ipywidgets.VBox([ipywidgets.HBox(list(self.sliders.values())), self.image])
+        self.widget = ipywidgets.VBox(
+            [ipywidgets.HBox(list(self.sliders.values())), self.image]
+        )
         self.redraw()
         for slider in self.sliders.values():
             slider.observe(self.redraw, names="value")
@@ -168,31 +179,48 @@ class LossExplorer:
         return {name: float(slider.value) for name, slider in self.sliders.items()}
 
     def redraw(self, change: Any = None) -> None:
-        """Recompute the curves for the current slider values and redraw (the slider callback)."""
+        """Recompute the curves for the current slider values and redraw (the slider
+        callback)."""
         view = self._draw(**self.params)
-        self.curves, self.references, self.marks = view.curves, view.references, view.marks
+        self.curves, self.references, self.marks = (
+            view.curves,
+            view.references,
+            view.marks,
+        )
         self.note = view.note
         self.png = _render(self, view)
         self.image.value = self.png
 
     def __repr__(self) -> str:
-        ranges = " and ".join(f"{p.name} ({p.low:g} to {p.high:g})" for p in self.parameters)
-        return f"{self.name} explorer: drag {ranges}; the curves redraw in a live Jupyter kernel."
+        ranges = " and ".join(
+            f"{p.name} ({p.low:g} to {p.high:g})" for p in self.parameters
+        )
+        return (
+            f"{self.name} explorer: drag {ranges}; "
+            "the curves redraw in a live Jupyter kernel."
+        )
 
     def description(self) -> str:
         """The figure last drawn, in words (its alt text on the site and the slides)."""
-        settings = ", ".join(f"{name} = {value:.2f}" for name, value in self.params.items())
+        settings = ", ".join(
+            f"{name} = {value:.2f}" for name, value in self.params.items()
+        )
         curves = ", ".join(self.curves)
-        faint = f"; drawn faintly for comparison: {', '.join(self.references)}" if self.references else ""
+        faint = (
+            f"; drawn faintly for comparison: {', '.join(self.references)}"
+            if self.references
+            else ""
+        )
         note = f" ({self.note})" if self.note else ""
         text = (
-            f"{self.name} at {settings}{note}: the loss (left) and its gradient (right) against the "
-            f"{self.xlabel}, for {curves}{faint}. {self.summary}"
+            f"{self.name} at {settings}{note}: the loss (left) and its gradient "
+            f"(right) against the {self.xlabel}, for {curves}{faint}. {self.summary}"
         )
         return " ".join(text.split())
 
     def _repr_mimebundle_(self, **kwargs: Any) -> tuple[dict[str, Any], dict[str, Any]]:
-        """The widget for Jupyter, the first figure and its description for static pages, and a text."""
+        """The widget for Jupyter, the first figure and its description for static
+        pages, and a text."""
         bundle = self.widget._repr_mimebundle_(**kwargs)
         bundle["image/png"] = base64.b64encode(self.png).decode("ascii")
         bundle["text/plain"] = repr(self)
@@ -203,39 +231,70 @@ def _render(explorer: LossExplorer, view: View) -> bytes:
     """Draw ``view`` as two panels (loss, gradient) and return the PNG bytes."""
     from matplotlib.figure import Figure
 
-    figure = Figure(figsize=(10, 3.6))  # at matplotlib's dpi, which setup() sets for the course
+    figure = Figure(
+        figsize=(10, 3.6)
+    )  # at matplotlib's dpi, which setup() sets for the course
     loss_axes, gradient_axes = figure.subplots(1, 2)
     for label, curve in view.references.items():
-        loss_axes.plot(explorer.x, curve.loss, color="0.65", linestyle="--", linewidth=1, label=label)
-        gradient_axes.plot(explorer.x, curve.gradient, color="0.65", linestyle="--", linewidth=1)
+        loss_axes.plot(
+            explorer.x,
+            curve.loss,
+            color="0.65",
+            linestyle="--",
+            linewidth=1,
+            label=label,
+        )
+        gradient_axes.plot(
+            explorer.x, curve.gradient, color="0.65", linestyle="--", linewidth=1
+        )
     for label, curve in view.curves.items():
         (line,) = loss_axes.plot(explorer.x, curve.loss, linewidth=2, label=label)
-        gradient_axes.plot(explorer.x, curve.gradient, linewidth=2, color=line.get_color())
+        gradient_axes.plot(
+            explorer.x, curve.gradient, linewidth=2, color=line.get_color()
+        )
     for label, position in view.marks.items():
         for axes in (loss_axes, gradient_axes):
-            axes.axvline(position, color="black", linestyle=":", linewidth=1, label=label)
+            axes.axvline(
+                position, color="black", linestyle=":", linewidth=1, label=label
+            )
     for axes, ylabel, ylim in zip(
         (loss_axes, gradient_axes), ("loss", "gradient"), explorer.ylims, strict=True
     ):
-        axes.set(xlabel=explorer.xlabel, ylabel=ylabel, title=ylabel, ylim=ylim, xlim=explorer.x[[0, -1]])
+        axes.set(
+            xlabel=explorer.xlabel,
+            ylabel=ylabel,
+            title=ylabel,
+            ylim=ylim,
+            xlim=explorer.x[[0, -1]],
+        )
         axes.grid(True)
     loss_axes.legend(fontsize="small")
-    settings = ", ".join(f"{name} = {value:.2f}" for name, value in explorer.params.items())
-    figure.suptitle(f"{explorer.name}: {settings}" + (f"  ({view.note})" if view.note else ""))
-    figure.subplots_adjust(left=0.065, right=0.985, bottom=0.15, top=0.83, wspace=0.2)  # tight_layout is slow
+    settings = ", ".join(
+        f"{name} = {value:.2f}" for name, value in explorer.params.items()
+    )
+    figure.suptitle(
+        f"{explorer.name}: {settings}" + (f"  ({view.note})" if view.note else "")
+    )
+    figure.subplots_adjust(
+        left=0.065, right=0.985, bottom=0.15, top=0.83, wspace=0.2
+    )  # tight_layout is slow
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
     return buffer.getvalue()
 
 
-def _along(function: Callable[..., np.ndarray], target: float, x: np.ndarray, **options: Any) -> np.ndarray:
-    """``function`` (a loss or its gradient) with one single-value sample per grid point ``x``."""
+def _along(
+    function: Callable[..., np.ndarray], target: float, x: np.ndarray, **options: Any
+) -> np.ndarray:
+    """``function`` (a loss or its gradient) with one single-value sample per grid
+    point ``x``."""
     y_true = np.full((len(x), 1), target)
     return np.asarray(function(y_true, x[:, None], **options)).reshape(len(x))
 
 
 def _curve(name: str, target: float, x: np.ndarray, **options: Any) -> Curve:
-    """The library's loss ``name`` and its gradient, along the grid ``x`` for one ``target``."""
+    """The library's loss ``name`` and its gradient, along the grid ``x`` for one
+    ``target``."""
     loss = _along(getattr(losses, name), target, x, **options)
     return Curve(loss, _along(getattr(gradients, name), target, x, **options))
 
@@ -270,15 +329,18 @@ def huber_explorer(delta: float = 1.0) -> LossExplorer:
         return View({"Huber": _curve("huber", 0.0, residual, delta=delta)}, references)
 
     return LossExplorer(
-        "Huber", residual, "residual  e = ŷ − y", draw, (Parameter("delta", 0.1, 3.0, 0.05),),
-        {"delta": delta}, loss_ylim=(0.0, 5.0), gradient_ylim=(-4.2, 4.2),
-        summary="Huber follows MSE / 2 for residuals within delta and grows linearly beyond; "
-        "its gradient equals the residual inside and is capped at plus or minus delta outside.",
+        "Huber", residual, "residual  e = ŷ − y", draw,
+        (Parameter("delta", 0.1, 3.0, 0.05),), {"delta": delta},
+        loss_ylim=(0.0, 5.0), gradient_ylim=(-4.2, 4.2),
+        summary="Huber follows MSE / 2 for residuals within delta and grows linearly "
+        "beyond; its gradient equals the residual inside and is capped at plus or "
+        "minus delta outside.",
     )  # fmt: skip
 
 
 def focal_explorer(gamma: float = 2.0, alpha: float = 0.25) -> LossExplorer:
-    """Binary focal cross-entropy and its gradient against ``p``, with sliders ``gamma`` and ``alpha``.
+    """Binary focal cross-entropy and its gradient against ``p``, with sliders
+    ``gamma`` and ``alpha``.
 
     Two examples are drawn against the predicted probability ``p`` of class 1:
     a positive (``y = 1``, weighted by ``alpha``) and a negative (``y = 0``,
@@ -308,22 +370,29 @@ def focal_explorer(gamma: float = 2.0, alpha: float = 0.25) -> LossExplorer:
     def draw(gamma: float, alpha: float) -> View:
         options = {"apply_class_balancing": True, "alpha": alpha, "gamma": gamma}
         curves = {
-            "focal, y = 1 (weight alpha)": _curve("binary_focal_crossentropy", 1.0, p, **options),
-            "focal, y = 0 (weight 1 - alpha)": _curve("binary_focal_crossentropy", 0.0, p, **options),
+            "focal, y = 1 (weight alpha)": _curve(
+                "binary_focal_crossentropy", 1.0, p, **options
+            ),
+            "focal, y = 0 (weight 1 - alpha)": _curve(
+                "binary_focal_crossentropy", 0.0, p, **options
+            ),
         }
         return View(curves, references)
 
     parameters = (Parameter("gamma", 0.0, 5.0, 0.1), Parameter("alpha", 0.0, 1.0, 0.05))
     return LossExplorer(
-        "Binary focal cross-entropy", p, "predicted probability p of class 1", draw, parameters,
-        {"gamma": gamma, "alpha": alpha}, loss_ylim=(0.0, 4.0), gradient_ylim=(-10.0, 10.0),
-        summary="Raising gamma flattens each focal curve where its example is already classified "
-        "correctly; alpha moves weight between the positive and the negative example.",
+        "Binary focal cross-entropy", p, "predicted probability p of class 1", draw,
+        parameters, {"gamma": gamma, "alpha": alpha},
+        loss_ylim=(0.0, 4.0), gradient_ylim=(-10.0, 10.0),
+        summary="Raising gamma flattens each focal curve where its example is already "
+        "classified correctly; alpha moves weight between the positive and the "
+        "negative example.",
     )  # fmt: skip
 
 
 def label_smoothing_explorer(label_smoothing: float = 0.1) -> LossExplorer:
-    """Binary cross-entropy with label smoothing against the logit of a positive example.
+    """Binary cross-entropy with label smoothing against the logit of a positive
+    example.
 
     With ``label_smoothing`` :math:`s > 0` the target 1 becomes :math:`1 - s/2`,
     and the loss has its minimum at a *finite* logit (marked by a dotted line
@@ -342,22 +411,40 @@ def label_smoothing_explorer(label_smoothing: float = 0.1) -> LossExplorer:
     2.94
     """
     z = np.linspace(-4.0, 8.0, 601)
-    references = {"no smoothing": _curve("binary_crossentropy", 1.0, z, from_logits=True)}
+    references = {
+        "no smoothing": _curve("binary_crossentropy", 1.0, z, from_logits=True)
+    }
 
     def draw(label_smoothing: float) -> View:
-        curve = _curve("binary_crossentropy", 1.0, z, from_logits=True, label_smoothing=label_smoothing)
+        curve = _curve(
+            "binary_crossentropy",
+            1.0,
+            z,
+            from_logits=True,
+            label_smoothing=label_smoothing,
+        )
         best = int(np.argmin(curve.loss))
         if best == len(z) - 1:
-            return View({"smoothed, y = 1": curve}, references, note="no minimum: the loss keeps falling")
+            return View(
+                {"smoothed, y = 1": curve},
+                references,
+                note="no minimum: the loss keeps falling",
+            )
         note = f"lowest loss at z = {z[best]:.2f}"
-        return View({"smoothed, y = 1": curve}, references, {"lowest loss": float(z[best])}, note)
+        return View(
+            {"smoothed, y = 1": curve},
+            references,
+            {"lowest loss": float(z[best])},
+            note,
+        )
 
     return LossExplorer(
         "Label smoothing", z, "logit z of a positive example (y = 1)", draw,
-        (Parameter("label_smoothing", 0.0, 1.0, 0.01),), {"label_smoothing": label_smoothing},
+        (Parameter("label_smoothing", 0.0, 1.0, 0.01),),
+        {"label_smoothing": label_smoothing},
         loss_ylim=(0.0, 4.5), gradient_ylim=(-1.05, 1.05),
-        summary="With smoothing the loss has its minimum at a finite logit, where the gradient "
-        "crosses zero; without smoothing it keeps falling as the logit grows.",
+        summary="With smoothing the loss has its minimum at a finite logit, where the "
+        "gradient crosses zero; without smoothing it keeps falling as the logit grows.",
     )  # fmt: skip
 
 
@@ -371,16 +458,22 @@ TVERSKY_ERRORS = {
 }
 
 
-def _overlap_curve(name: str, error: np.ndarray, direction: np.ndarray, **options: Any) -> Curve:
-    """Loss ``name`` on the strip predicted as ``truth + e * direction``, and its derivative in ``e``."""
+def _overlap_curve(
+    name: str, error: np.ndarray, direction: np.ndarray, **options: Any
+) -> Curve:
+    """Loss ``name`` on the strip predicted as ``truth + e * direction``, and its
+    derivative in ``e``."""
     y_true = np.tile(TVERSKY_TRUTH, (len(error), 1))
     y_pred = y_true + error[:, None] * direction
     loss = getattr(losses, name)(y_true, y_pred, axis=-1, **options)
-    return Curve(loss, getattr(gradients, name)(y_true, y_pred, axis=-1, **options) @ direction)
+    return Curve(
+        loss, getattr(gradients, name)(y_true, y_pred, axis=-1, **options) @ direction
+    )
 
 
 def tversky_explorer(alpha: float = 0.5, beta: float = 0.5) -> LossExplorer:
-    """Tversky loss of two wrong predictions of a 10-pixel strip, with sliders ``alpha`` and ``beta``.
+    """Tversky loss of two wrong predictions of a 10-pixel strip, with sliders
+    ``alpha`` and ``beta``.
 
     The strip has 4 foreground pixels.  One prediction *misses* two of them
     (they are predicted at :math:`1 - e`), the other raises two *false alarms*
@@ -405,9 +498,12 @@ def tversky_explorer(alpha: float = 0.5, beta: float = 0.5) -> LossExplorer:
     [0.4444, 0.0909]
     """
     error = np.linspace(0.0, 1.0, 101)
-    note = "misses: 2 foreground pixels at 1 − e; false alarms: 2 background pixels at e"
+    note = (
+        "misses: 2 foreground pixels at 1 − e; false alarms: 2 background pixels at e"
+    )
     references = {
-        f"Dice, {label}": _overlap_curve("dice", error, move) for label, move in TVERSKY_ERRORS.items()
+        f"Dice, {label}": _overlap_curve("dice", error, move)
+        for label, move in TVERSKY_ERRORS.items()
     }
 
     def draw(alpha: float, beta: float) -> View:
@@ -421,17 +517,19 @@ def tversky_explorer(alpha: float = 0.5, beta: float = 0.5) -> LossExplorer:
     return LossExplorer(
         "Tversky", error, "error e of 2 of the 10 pixels", draw, parameters,
         {"alpha": alpha, "beta": beta}, loss_ylim=(0.0, 0.6), gradient_ylim=(0.0, 0.6),
-        summary="Raising alpha lifts the misses' curve and raising beta lifts the false alarms' "
-        "curve.",
+        summary="Raising alpha lifts the misses' curve and raising beta lifts the "
+        "false alarms' curve.",
     )  # fmt: skip
 
 
-#: Squared distance between the anchor and the negative in :func:`triplet_margin_explorer`.
+#: Squared distance between the anchor and the negative in
+#: :func:`triplet_margin_explorer`.
 TRIPLET_D_AN = 2.0
 
 
 def triplet_batch(violation: float) -> tuple[np.ndarray, np.ndarray]:
-    """Labels and 1-D embeddings of an anchor, a positive and a negative with ``D_ap - D_an = violation``.
+    """Labels and 1-D embeddings of an anchor, a positive and a negative with
+    ``D_ap - D_an = violation``.
 
     The anchor sits at 0, the negative at :math:`\\sqrt{2}` (so :math:`D_{an} = 2`)
     and the positive on the other side at :math:`-\\sqrt{2 + v}`.  The positive's
@@ -447,10 +545,12 @@ def triplet_batch(violation: float) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _triplet_point(violation: float, margin: float) -> tuple[float, float]:
-    """The anchor's triplet loss and its derivative in :math:`D_{ap}`, for one violation."""
+    """The anchor's triplet loss and its derivative in :math:`D_{ap}`, for one
+    violation."""
     labels, points = triplet_batch(violation)
     loss = losses.triplet(labels, points, margin=margin)[0]
-    # The gradient on the positive p is d loss / d D_ap times d D_ap / d p = 2 (p - a), with a = 0.
+    # The gradient on the positive p is d loss / d D_ap times d D_ap / d p = 2 (p - a),
+    # with a = 0.
     slope = gradients.triplet(labels, points, margin=margin)[1, 0] / (2 * points[1, 0])
     return float(loss), float(slope)
 
@@ -462,7 +562,8 @@ def _triplet_curve(violation: np.ndarray, margin: float) -> Curve:
 
 
 def triplet_margin_explorer(margin: float = 0.2) -> LossExplorer:
-    """Triplet loss and its derivative against the violation :math:`D_{ap} - D_{an}`; slider ``margin``.
+    """Triplet loss and its derivative against the violation :math:`D_{ap} - D_{an}`;
+    slider ``margin``.
 
     One triplet (see :func:`triplet_batch`) with squared Euclidean distances:
     the loss is zero once the negative is further than the positive by the
@@ -491,6 +592,6 @@ def triplet_margin_explorer(margin: float = 0.2) -> LossExplorer:
         "Triplet", violation, "violation  D_ap − D_an  (squared distances)", draw,
         (Parameter("margin", 0.0, 1.5, 0.05),), {"margin": margin},
         loss_ylim=(0.0, 2.6), gradient_ylim=(-0.1, 1.1),
-        summary="The loss is zero until the violation exceeds minus the margin, then rises with "
-        "slope 1; a larger margin moves that kink to the left.",
+        summary="The loss is zero until the violation exceeds minus the margin, then "
+        "rises with slope 1; a larger margin moves that kink to the left.",
     )  # fmt: skip

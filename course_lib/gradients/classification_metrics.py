@@ -22,7 +22,8 @@ For one element :math:`p` of a sum, with label :math:`y`:
        R\,(R + \epsilon)\,\frac{\partial P}{\partial p}
        + P\,(\beta^2 P + \epsilon)\,\frac{\partial R}{\partial p}\Bigr),
 
-   because :math:`D - \beta^2 P = R + \epsilon` and :math:`D - R = \beta^2 P + \epsilon`.
+   because :math:`D - \beta^2 P = R + \epsilon` and
+   :math:`D - R = \beta^2 P + \epsilon`.
 3. The loss is :math:`1 - F`, so its gradient is :math:`-\partial F/\partial p`.
 
 Every denominator is at least :math:`\epsilon`, so the gradient is finite
@@ -42,12 +43,15 @@ from course_lib.losses.segmentation import Axis, summed_axes
 __all__ = ["soft_fbeta"]
 
 
-def soft_fbeta(y_true: ArrayLike, y_pred: ArrayLike, beta: float = 1.0, axis: Axis = None) -> np.ndarray:
-    r"""Gradient of the soft F-beta loss (summed over its values) with respect to ``y_pred``.
+def soft_fbeta(
+    y_true: ArrayLike, y_pred: ArrayLike, beta: float = 1.0, axis: Axis = None
+) -> np.ndarray:
+    r"""Gradient of the soft F-beta loss (summed over its values) w.r.t. ``y_pred``.
 
     .. math::
         \frac{\partial \ell}{\partial p} = -\frac{1 + \beta^2}{D^2}\Bigl(
-        R\,(R + \epsilon)\,\frac{y - P}{A} + P\,(\beta^2 P + \epsilon)\,\frac{y}{B}\Bigr)
+        R\,(R + \epsilon)\,\frac{y - P}{A}
+        + P\,(\beta^2 P + \epsilon)\,\frac{y}{B}\Bigr)
 
     with :math:`A = \sum p + \epsilon`, :math:`B = \sum y + \epsilon` and
     :math:`D = \beta^2 P + R + \epsilon` over ``axis`` (derivation in the
@@ -61,7 +65,9 @@ def soft_fbeta(y_true: ArrayLike, y_pred: ArrayLike, beta: float = 1.0, axis: Ax
     beta = check_non_negative("beta", beta)
     y_true, y_pred, shape = pair_with_shape(y_true, y_pred)
     axes = summed_axes(axis, y_pred.ndim)
-    true_positives, false_positives, false_negatives = soft_counts(y_true, y_pred, axes, keepdims=True)
+    true_positives, false_positives, false_negatives = soft_counts(
+        y_true, y_pred, axes, keepdims=True
+    )
     predicted = true_positives + false_positives + EPSILON  # A
     actual = true_positives + false_negatives + EPSILON  # B
     precision, recall = true_positives / predicted, true_positives / actual
@@ -72,6 +78,9 @@ def soft_fbeta(y_true: ArrayLike, y_pred: ArrayLike, beta: float = 1.0, axis: Ax
     d_score = (
         (1.0 + beta2)
         / denominator**2
-        * (recall * (recall + EPSILON) * d_precision + precision * (beta2 * precision + EPSILON) * d_recall)
+        * (
+            recall * (recall + EPSILON) * d_precision
+            + precision * (beta2 * precision + EPSILON) * d_recall
+        )
     )
     return shaped_like(-d_score, shape, y_pred.dtype)

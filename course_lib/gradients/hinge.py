@@ -42,7 +42,9 @@ def hinge(y_true: ArrayLike, y_pred: ArrayLike) -> np.ndarray:
     y_true, y_pred, shape = pair_with_shape(y_true, y_pred)
     t = signed_labels(y_true)
     active = 1.0 - t * y_pred >= 0
-    return shaped_like(np.where(active, -t / y_pred.shape[-1], 0.0), shape, y_pred.dtype)
+    return shaped_like(
+        np.where(active, -t / y_pred.shape[-1], 0.0), shape, y_pred.dtype
+    )
 
 
 def squared_hinge(y_true: ArrayLike, y_pred: ArrayLike) -> np.ndarray:
@@ -83,4 +85,6 @@ def categorical_hinge(y_true: ArrayLike, y_pred: ArrayLike) -> np.ndarray:
     is_max = wrong_scores == neg
     share = is_max.astype(y_pred.dtype) / np.sum(is_max, axis=-1, keepdims=True)
     active = neg - pos + 1.0 >= 0
-    return shaped_like(np.where(active, (1.0 - y_true) * share - y_true, 0.0), shape, y_pred.dtype)
+    return shaped_like(
+        np.where(active, (1.0 - y_true) * share - y_true, 0.0), shape, y_pred.dtype
+    )

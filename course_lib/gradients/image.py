@@ -6,7 +6,8 @@ the window filter, :math:`(Fz)_p = \sum_q w_q z_{p+q}`.  SSIM at position
 
 .. math:: m = F y, \qquad s = F(y^2), \qquad c = F(x y),
 
-since :math:`\mu_y = m`, :math:`\sigma_y^2 = s - m^2`, :math:`\sigma_{xy} = c - \mu_x m`.
+since :math:`\mu_y = m`, :math:`\sigma_y^2 = s - m^2`,
+:math:`\sigma_{xy} = c - \mu_x m`.
 With :math:`A_1 = 2\mu_x\mu_y + C_1`, :math:`A_2 = 2\sigma_{xy} + C_2`,
 :math:`B_1 = \mu_x^2 + \mu_y^2 + C_1`, :math:`B_2 = \sigma_x^2 + \sigma_y^2 + C_2`
 and :math:`S = A_1 A_2 / (B_1 B_2)`, the quotient rule gives
@@ -41,7 +42,13 @@ from numpy.typing import ArrayLike
 
 from course_lib.gradients._common import shaped_like
 from course_lib.losses._validation import as_float_array, check_interval
-from course_lib.losses.image import as_images, check_max_val, check_window, local_filter, ssim_map
+from course_lib.losses.image import (
+    as_images,
+    check_max_val,
+    check_window,
+    local_filter,
+    ssim_map,
+)
 
 __all__ = ["ssim_loss", "ssim_l1_loss"]
 
@@ -56,7 +63,8 @@ def local_filter_adjoint(g: np.ndarray, window: np.ndarray) -> np.ndarray:
     >>> from course_lib.losses.image import check_window
     >>> rng = np.random.default_rng(0)
     >>> x, g, w = rng.random((1, 5, 4, 2)), rng.random((1, 3, 2, 2)), check_window(3)
-    >>> bool(np.isclose(np.sum(local_filter(x, w) * g), np.sum(x * local_filter_adjoint(g, w))))
+    >>> bool(np.isclose(np.sum(local_filter(x, w) * g),
+    ...                 np.sum(x * local_filter_adjoint(g, w))))
     True
     """
     k1, k2 = window.shape
@@ -70,7 +78,10 @@ def _one_minus_ssim_grad(
     """Gradient of :math:`\\sum_i (1 - \\mathrm{SSIM}_i)` on ``(B, H, W, C)`` images."""
     values, t = ssim_map(y_true, y_pred, max_val, window)
     d_mean = values * (
-        2 * t["mu_x"] / t["a1"] - 2 * t["mu_x"] / t["a2"] - 2 * t["mu_y"] / t["b1"] + 2 * t["mu_y"] / t["b2"]
+        2 * t["mu_x"] / t["a1"]
+        - 2 * t["mu_x"] / t["a2"]
+        - 2 * t["mu_y"] / t["b1"]
+        + 2 * t["mu_y"] / t["b2"]
     )
     d_square = -values / t["b2"]
     d_cross = 2 * values / t["a2"]
@@ -83,24 +94,34 @@ def _one_minus_ssim_grad(
     return -grad / count
 
 
-def ssim_loss(y_true: ArrayLike, y_pred: ArrayLike, max_val: float = 1.0, window: Any = 7) -> np.ndarray:
-    r"""Gradient of :math:`1 - \operatorname{SSIM}` (see the module docstring for the derivation).
+def ssim_loss(
+    y_true: ArrayLike, y_pred: ArrayLike, max_val: float = 1.0, window: Any = 7
+) -> np.ndarray:
+    r"""Gradient of :math:`1 - \operatorname{SSIM}` (the module docstring derives it).
 
     >>> x = np.linspace(0, 1, 16, dtype=np.float32).reshape(1, 4, 4, 1)
-    >>> ssim_loss(x, x, window=3).shape, float(np.abs(ssim_loss(x, x, window=3)).max())  # a minimum
+    >>> g = ssim_loss(x, x, window=3)  # at a minimum
+    >>> g.shape, float(np.abs(g).max())
     ((1, 4, 4, 1), 0.0)
     """
     shape = as_float_array(y_pred, "y_pred").shape
     max_val, window = check_max_val(max_val), check_window(window)
     y_true, y_pred = as_images(y_true, y_pred, window)
-    return shaped_like(_one_minus_ssim_grad(y_true, y_pred, max_val, window), shape, y_pred.dtype)
+    return shaped_like(
+        _one_minus_ssim_grad(y_true, y_pred, max_val, window), shape, y_pred.dtype
+    )
 
 
 def ssim_l1_loss(
-    y_true: ArrayLike, y_pred: ArrayLike, alpha: float = 0.84, max_val: float = 1.0, window: Any = 7
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
+    alpha: float = 0.84,
+    max_val: float = 1.0,
+    window: Any = 7,
 ) -> np.ndarray:
     r"""Gradient of :math:`\alpha(1 - \operatorname{SSIM}) + (1-\alpha)\ell_1`:
-    :math:`\alpha\,\partial(1-\operatorname{SSIM})/\partial y + (1-\alpha)\operatorname{sign}(y - x)/(HWC)`.
+    :math:`\alpha\,\partial(1-\operatorname{SSIM})/\partial y +
+    (1-\alpha)\operatorname{sign}(y - x)/(HWC)`.
 
     >>> x = np.zeros((1, 2, 2, 1), dtype=np.float32)
     >>> ssim_l1_loss(x, x + 0.5, alpha=0.0, window=1)[0, ..., 0]  # pure L1: sign / 4

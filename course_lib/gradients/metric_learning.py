@@ -5,9 +5,10 @@ Write :math:`S = \hat Y R^\top` for the ``(B, R)`` matrix of dot products,
 :math:`b_i = \operatorname{LSE}_{k\in N_i} s^n_{ik}` and
 :math:`\ell_i = \operatorname{softplus}(a_i + b_i)`.  The chain rule, link by link:
 
-1. :math:`\partial \ell_i / \partial a_i = \partial \ell_i / \partial b_i = \sigma(a_i + b_i)`.
-2. :math:`\partial a_i / \partial s^p_{ij} = \pi^p_{ij}`, the softmax of :math:`s^p_{i\cdot}`
-   over :math:`P_i` (likewise :math:`\pi^n` over :math:`N_i`).
+1. :math:`\partial \ell_i / \partial a_i = \partial \ell_i / \partial b_i
+   = \sigma(a_i + b_i)`.
+2. :math:`\partial a_i / \partial s^p_{ij} = \pi^p_{ij}`, the softmax of
+   :math:`s^p_{i\cdot}` over :math:`P_i` (likewise :math:`\pi^n` over :math:`N_i`).
 3. The weights depend on :math:`d` too, and Keras lets the gradient flow through them:
 
    * :math:`s^p = -\gamma (m+d)(m-d) = \gamma(d^2 - m^2)`, so
@@ -61,10 +62,12 @@ __all__ = ["adaptive_triplet", "circle", "contrastive", "quadruplet", "triplet"]
 
 
 def _softmax_rows(logits: np.ndarray, lse: np.ndarray) -> np.ndarray:
-    r""":math:`e^{x_{ij} - \operatorname{LSE}_i}`; 0 for masked pairs and for empty rows."""
+    r""":math:`e^{x_{ij} - \operatorname{LSE}_i}`; 0 for masked pairs and empty rows."""
     finite = np.isfinite(lse)[:, None]
     with np.errstate(invalid="ignore"):
-        return np.where(finite, np.exp(logits - np.where(finite, lse[:, None], 0.0)), 0.0)
+        return np.where(
+            finite, np.exp(logits - np.where(finite, lse[:, None], 0.0)), 0.0
+        )
 
 
 def circle(
@@ -76,7 +79,7 @@ def circle(
     gamma: float = 80,
     margin: float = 0.4,
 ) -> np.ndarray:
-    r"""Gradient of :math:`\sum_i` circle loss with respect to ``y_pred``, shape ``(B, D)``.
+    r"""Gradient of :math:`\sum_i` circle loss w.r.t. ``y_pred``, shape ``(B, D)``.
 
     :math:`\partial/\partial\hat Y = G R\;(+\,G^\top\hat Y` without references), with
     :math:`G_{ij} = -\sigma(a_i+b_i)\,\bigl(2\gamma d_{ij}\,\pi^p_{ij}
@@ -90,7 +93,9 @@ def circle(
            [-1.83007...,  2.31398...],
            [ 1.38839...,  1.85119...]], dtype=float32)
     """
-    gamma, margin, remove_diagonal = _check_circle_options(gamma, margin, remove_diagonal)
+    gamma, margin, remove_diagonal = _check_circle_options(
+        gamma, margin, remove_diagonal
+    )
     self_reference = ref_embeddings is None
     labels, embeddings, ref_labels, ref_embeddings = _circle_inputs(
         y_true, y_pred, ref_labels, ref_embeddings
@@ -105,9 +110,12 @@ def circle(
     sigma = np.exp(-np.logaddexp(0.0, -(pos_lse + neg_lse)))
     # Links 2 and 3: softmax weight times the slope of each pair logit in d.
     pos_slope = 2.0 * gamma * distance
-    neg_slope = np.where(1.0 + margin - distance >= 0, -2.0 * gamma * (1.0 - distance), 0.0)
+    neg_slope = np.where(
+        1.0 + margin - distance >= 0, -2.0 * gamma * (1.0 - distance), 0.0
+    )
     d_loss_d_distance = sigma[:, None] * (
-        _softmax_rows(pos_logits, pos_lse) * pos_slope + _softmax_rows(neg_logits, neg_lse) * neg_slope
+        _softmax_rows(pos_logits, pos_lse) * pos_slope
+        + _softmax_rows(neg_logits, neg_lse) * neg_slope
     )
     # Link 4: d = max(1 - S, 0).
     grad_dot = np.where(dot <= 1.0, -d_loss_d_distance, 0.0).astype(embeddings.dtype)
@@ -123,8 +131,11 @@ def circle(
 # --------------------------------------------------------------------------------------
 
 
-def contrastive(y_true: ArrayLike, y_pred: ArrayLike, margin: float = 1.0) -> np.ndarray:
-    r"""Gradient of :math:`\sum_i` contrastive loss with respect to the pairs ``y_pred`` ``(B, 2, D)``.
+def contrastive(
+    y_true: ArrayLike, y_pred: ArrayLike, margin: float = 1.0
+) -> np.ndarray:
+    r"""Gradient of :math:`\sum_i` contrastive loss w.r.t. the pairs ``y_pred``
+    ``(B, 2, D)``.
 
     With :math:`u_i = a_i - b_i`, :math:`d_i = \lVert u_i\rVert` and
     :math:`\ell_i = y_i d_i^2 + (1-y_i)[m-d_i]_+^2`:
@@ -132,7 +143,8 @@ def contrastive(y_true: ArrayLike, y_pred: ArrayLike, margin: float = 1.0) -> np
     :math:`\partial [m-d_i]_+^2/\partial a_i = -2[m-d_i]_+\,u_i/d_i`, so
 
     .. math::
-        \frac{\partial \ell_i}{\partial a_i} = 2\Bigl(y_i - (1-y_i)\frac{[m-d_i]_+}{d_i}\Bigr)u_i
+        \frac{\partial \ell_i}{\partial a_i}
+        = 2\Bigl(y_i - (1-y_i)\frac{[m-d_i]_+}{d_i}\Bigr)u_i
         = -\frac{\partial \ell_i}{\partial b_i}.
 
     At :math:`d_i = 0` the dissimilar term has no derivative (the distance has a
@@ -159,8 +171,11 @@ def contrastive(y_true: ArrayLike, y_pred: ArrayLike, margin: float = 1.0) -> np
     return np.stack([grad_a, -grad_a], axis=1).astype(pairs.dtype, copy=False)
 
 
-def _through_squared_distances(coefficient: np.ndarray, embeddings: np.ndarray) -> np.ndarray:
-    r"""Turn :math:`C_{ij} = \partial L/\partial D_{ij}` into :math:`\partial L/\partial E`.
+def _through_squared_distances(
+    coefficient: np.ndarray, embeddings: np.ndarray
+) -> np.ndarray:
+    r"""Turn :math:`C_{ij} = \partial L/\partial D_{ij}` into
+    :math:`\partial L/\partial E`.
 
     From :math:`\partial D_{ij}/\partial e_k = 2(e_i - e_j)(\delta_{ik} - \delta_{jk})`,
 
@@ -174,9 +189,14 @@ def _through_squared_distances(coefficient: np.ndarray, embeddings: np.ndarray) 
 
 
 def _coefficients(
-    distance: np.ndarray, positive: np.ndarray, negative: np.ndarray, margins, mining: str
+    distance: np.ndarray,
+    positive: np.ndarray,
+    negative: np.ndarray,
+    margins,
+    mining: str,
 ) -> np.ndarray:
-    r""":math:`C = \partial\sum_i\ell_i/\partial D` for the three minings (margins constant)."""
+    r""":math:`C = \partial\sum_i\ell_i/\partial D` for the three minings (margins
+    constant)."""
     batch = distance.shape[0]
     rows = np.arange(batch)
     coefficient = np.zeros_like(distance)
@@ -186,19 +206,29 @@ def _coefficients(
         coefficient += weight.sum(axis=2)  # + D_ip
         coefficient -= weight.sum(axis=1)  # - D_in
     elif mining == "hard":
-        _, hardest_positive, hardest_negative, active = _batch_hard(distance, positive, negative, margins)
+        _, hardest_positive, hardest_negative, active = _batch_hard(
+            distance, positive, negative, margins
+        )
         np.add.at(coefficient, (rows, hardest_positive), active)
         np.add.at(coefficient, (rows, hardest_negative), -active.astype(distance.dtype))
     else:
-        _, chosen, active, n_positive = _semi_hard(distance, positive, negative, margins)
+        _, chosen, active, n_positive = _semi_hard(
+            distance, positive, negative, margins
+        )
         weight = active / np.maximum(n_positive, 1)[:, None]  # d l_i / d h_ip
         coefficient += weight
-        np.add.at(coefficient, (np.repeat(rows, batch), chosen.reshape(-1)), -weight.reshape(-1))
+        np.add.at(
+            coefficient,
+            (np.repeat(rows, batch), chosen.reshape(-1)),
+            -weight.reshape(-1),
+        )
     return coefficient
 
 
-def triplet(y_true: ArrayLike, y_pred: ArrayLike, margin: float = 0.2, mining: str = "all") -> np.ndarray:
-    r"""Gradient of :math:`\sum_i` triplet loss with respect to the embeddings ``(B, D)``.
+def triplet(
+    y_true: ArrayLike, y_pred: ArrayLike, margin: float = 0.2, mining: str = "all"
+) -> np.ndarray:
+    r"""Gradient of :math:`\sum_i` triplet loss w.r.t. the embeddings ``(B, D)``.
 
     Each active hinge :math:`h_{ipn} = D_{ip} - D_{in} + \alpha > 0` adds its
     weight :math:`w` (:math:`1/(|P_i||N_i|)` for ``"all"``, 1 for ``"hard"``,
@@ -232,8 +262,10 @@ def triplet(y_true: ArrayLike, y_pred: ArrayLike, margin: float = 0.2, mining: s
     return _through_squared_distances(coefficient, embeddings)
 
 
-def quadruplet(y_true: ArrayLike, y_pred: ArrayLike, margin: float = 0.2, margin2: float = 0.1) -> np.ndarray:
-    r"""Gradient of :math:`\sum_i` quadruplet loss with respect to the embeddings ``(B, D)``.
+def quadruplet(
+    y_true: ArrayLike, y_pred: ArrayLike, margin: float = 0.2, margin2: float = 0.1
+) -> np.ndarray:
+    r"""Gradient of :math:`\sum_i` quadruplet loss w.r.t. the embeddings ``(B, D)``.
 
     The first hinge adds :math:`+1` to :math:`C_{ip^*}` and :math:`-1` to
     :math:`C_{in^*}` when active; the second adds :math:`+1` to :math:`C_{ip^*}`
@@ -245,9 +277,16 @@ def quadruplet(y_true: ArrayLike, y_pred: ArrayLike, margin: float = 0.2, margin
     margin2 = _check_margin("margin2", margin2)
     labels, embeddings = _batch_inputs(y_true, y_pred)
     dtype = embeddings.dtype.type
-    _, distance, hardest_positive, hardest_negative, active1, pair_l, pair_k, active2 = _quadruplet_parts(
-        labels, embeddings, dtype(margin), dtype(margin2)
-    )
+    (
+        _,
+        distance,
+        hardest_positive,
+        hardest_negative,
+        active1,
+        pair_l,
+        pair_k,
+        active2,
+    ) = _quadruplet_parts(labels, embeddings, dtype(margin), dtype(margin2))
     rows = np.arange(labels.shape[0])
     coefficient = np.zeros_like(distance)
     active1, active2 = active1.astype(distance.dtype), active2.astype(distance.dtype)
@@ -260,7 +299,8 @@ def quadruplet(y_true: ArrayLike, y_pred: ArrayLike, margin: float = 0.2, margin
 def adaptive_triplet(
     y_true: ArrayLike, y_pred: ArrayLike, margin: float = 0.2, mining: str = "all"
 ) -> np.ndarray:
-    r"""Gradient of :math:`\sum_i` adaptive-margin triplet loss w.r.t. the embeddings ``(B, D)``.
+    r"""Gradient of :math:`\sum_i` adaptive-margin triplet loss w.r.t. the embeddings
+    ``(B, D)``.
 
     The margins :math:`\alpha_{in}` are constants (stop-gradient), so this is
     the gradient of :func:`triplet` with the per-pair margins put in the hinges.

@@ -69,7 +69,8 @@ __all__ = [
 
 
 def _through_renormalisation(g: np.ndarray, p: np.ndarray, axis: int) -> np.ndarray:
-    r"""Chain rule through :math:`q = p / \sum_k p_k`: :math:`(g_j - \sum_k g_k q_k)/S`."""
+    r"""Chain rule through :math:`q = p / \sum_k p_k`:
+    :math:`(g_j - \sum_k g_k q_k)/S`."""
     total = np.sum(p, axis=axis, keepdims=True)
     q = p / total
     return (g - np.sum(g * q, axis=axis, keepdims=True)) / total
@@ -82,7 +83,7 @@ def _through_softmax(h: np.ndarray, p: np.ndarray, axis: int) -> np.ndarray:
 
 
 def _one_hot(ids: np.ndarray, num_classes: int) -> np.ndarray:
-    """Boolean one-hot rows: ``[..., j]`` is ``True`` where ``j`` is the sample's class."""
+    """Boolean one-hot rows: ``[..., j]`` is ``True`` if ``j`` is the sample's class."""
     return ids[..., np.newaxis] == np.arange(num_classes)
 
 
@@ -133,8 +134,10 @@ def binary_focal_crossentropy(
     :math:`B` the BCE term.  Hence
 
     .. math:: \frac{\partial\ell}{\partial p} = \frac{w}{d}\Bigl[
-              -\gamma(1-p_t)^{\gamma-1}(2y-1)\,B + F\,\frac{\partial B}{\partial p}\Bigr],
-              \qquad \frac{\partial B}{\partial p} = \frac{p'-y}{p'(1-p')}\ (0 \text{ if clipped}).
+              -\gamma(1-p_t)^{\gamma-1}(2y-1)\,B
+              + F\,\frac{\partial B}{\partial p}\Bigr],
+              \qquad \frac{\partial B}{\partial p} = \frac{p'-y}{p'(1-p')}
+              \ (0 \text{ if clipped}).
 
     For logits, :math:`p = \sigma(z)` and :math:`B` is the unclipped logit form, so
     :math:`\partial p/\partial z = p(1-p)` and :math:`\partial B/\partial z = p - y`:
@@ -156,12 +159,16 @@ def binary_focal_crossentropy(
         p = y_pred_
         p_clipped = _clip_probability(p)
         bce, d_p = _bce_from_probabilities(y, p), 1.0
-        d_bce = np.where(_inside_clip(p), (p_clipped - y) / (p_clipped * (1.0 - p_clipped)), 0.0)
+        d_bce = np.where(
+            _inside_clip(p), (p_clipped - y) / (p_clipped * (1.0 - p_clipped)), 0.0
+        )
     miss = 1.0 - (y * p + (1.0 - y) * (1.0 - p))  # 1 - p_t
     if gamma == 0:
         d_focal = np.zeros_like(miss)
     else:
-        with np.errstate(divide="ignore"):  # (1 - p_t)**(gamma - 1) at p_t = 1, gamma < 1
+        with np.errstate(
+            divide="ignore"
+        ):  # (1 - p_t)**(gamma - 1) at p_t = 1, gamma < 1
             d_focal = -gamma * miss ** (gamma - 1.0) * (2.0 * y - 1.0) * d_p
     grad = d_focal * bce + miss**gamma * d_bce
     if apply_class_balancing:
@@ -190,7 +197,9 @@ def categorical_crossentropy(
     array([[ 1., -1.]], dtype=float32)
     """
     from_logits, label_smoothing = _crossentropy_options(from_logits, label_smoothing)
-    y, y_pred_, axis = _categorical_inputs(y_true, y_pred, label_smoothing, axis, "categorical_crossentropy")
+    y, y_pred_, axis = _categorical_inputs(
+        y_true, y_pred, label_smoothing, axis, "categorical_crossentropy"
+    )
     if from_logits:
         grad = _softmax(y_pred_, axis) * np.sum(y, axis=axis, keepdims=True) - y
     else:
@@ -215,14 +224,16 @@ def categorical_focal_crossentropy(
     :math:`\ell = \sum_j \alpha(1-q'_j)^\gamma(-y_j\log q'_j)`, the product rule gives
 
     .. math:: g_j = \frac{\partial\ell}{\partial q_j} = \alpha\Bigl[
-              \gamma(1-q'_j)^{\gamma-1}\,y_j\log q'_j - (1-q'_j)^{\gamma}\,\frac{y_j}{q'_j}\Bigr]
+              \gamma(1-q'_j)^{\gamma-1}\,y_j\log q'_j
+              - (1-q'_j)^{\gamma}\,\frac{y_j}{q'_j}\Bigr]
 
     (0 where the clip is active), then the renormalisation rule
     :math:`h_j = (g_j - \sum_k g_k q_k)/S` and, for logits
     (:math:`p = \operatorname{softmax}(z)`), the softmax rule
     :math:`p_j(h_j - \sum_k h_k p_k)`.
 
-    >>> categorical_focal_crossentropy([[0., 1.]], [[0.5, 0.5]], alpha=1.0, gamma=0.0)  # = CCE
+    >>> categorical_focal_crossentropy([[0., 1.]], [[0.5, 0.5]],
+    ...                                alpha=1.0, gamma=0.0)  # = CCE
     array([[ 1., -1.]], dtype=float32)
     """
     alpha, gamma = _focal_options(alpha, gamma)
@@ -277,8 +288,11 @@ def sparse_categorical_crossentropy(
     return shaped_like(grad, np.shape(y_pred), y_pred_.dtype)
 
 
-def categorical_generalized_cross_entropy(y_true: ArrayLike, y_pred: ArrayLike, q: float) -> np.ndarray:
-    r"""Gradient of GCE: :math:`\partial[(1-p_c^q)/q]/\partial p_c = -p_c^{\,q-1}`, 0 elsewhere.
+def categorical_generalized_cross_entropy(
+    y_true: ArrayLike, y_pred: ArrayLike, q: float
+) -> np.ndarray:
+    r"""Gradient of GCE: :math:`\partial[(1-p_c^q)/q]/\partial p_c = -p_c^{\,q-1}`,
+    0 elsewhere.
 
     At :math:`q=1` this is the constant :math:`-1` (MAE-like, bounded); as
     :math:`q\to 0` it tends to :math:`-1/p_c`, cross-entropy's unbounded gradient.
@@ -308,7 +322,8 @@ def poisson(y_true: ArrayLike, y_pred: ArrayLike) -> np.ndarray:
 
 
 def kl_divergence(y_true: ArrayLike, y_pred: ArrayLike) -> np.ndarray:
-    r"""Gradient of the KL divergence: :math:`-y'_j/\hat y'_j`, 0 where :math:`\hat y` is clipped.
+    r"""Gradient of the KL divergence: :math:`-y'_j/\hat y'_j`, 0 where
+    :math:`\hat y` is clipped.
 
     Here :math:`y' = \operatorname{clip}(y, \epsilon, 1)` and
     :math:`\hat y' = \operatorname{clip}(\hat y, \epsilon, 1)`; the entropy term of

@@ -46,7 +46,7 @@ def mean_squared_error(y_true: ArrayLike, y_pred: ArrayLike) -> np.ndarray:
 
 
 def mean_absolute_error(y_true: ArrayLike, y_pred: ArrayLike) -> np.ndarray:
-    r"""Gradient of MAE: :math:`\operatorname{sign}(\hat y_j - y_j)/d`, 0 where they tie.
+    r"""Gradient of MAE: :math:`\operatorname{sign}(\hat y_j - y_j)/d`, 0 at a tie.
 
     >>> mean_absolute_error([[0., 1.]], [[2., -1.]])
     array([[ 0.5, -0.5]], dtype=float32)
@@ -56,7 +56,8 @@ def mean_absolute_error(y_true: ArrayLike, y_pred: ArrayLike) -> np.ndarray:
 
 
 def mean_absolute_percentage_error(y_true: ArrayLike, y_pred: ArrayLike) -> np.ndarray:
-    r"""Gradient of MAPE: :math:`100\operatorname{sign}(\hat y_j - y_j)/(d\max(|y_j|,\epsilon))`.
+    r"""Gradient of MAPE:
+    :math:`100\operatorname{sign}(\hat y_j - y_j)/(d\max(|y_j|,\epsilon))`.
 
     >>> mean_absolute_percentage_error([[100., 200.]], [[110., 180.]])
     array([[ 0.5 , -0.25]], dtype=float32)
@@ -84,7 +85,8 @@ def mean_squared_logarithmic_error(y_true: ArrayLike, y_pred: ArrayLike) -> np.n
 
 
 def huber(y_true: ArrayLike, y_pred: ArrayLike, delta: float = 1.0) -> np.ndarray:
-    r"""Gradient of Huber: :math:`\operatorname{clip}(\hat y_j - y_j, -\delta, \delta)/d`.
+    r"""Gradient of Huber:
+    :math:`\operatorname{clip}(\hat y_j - y_j, -\delta, \delta)/d`.
 
     Inside the quadratic zone the gradient is the error itself; outside it is
     capped at :math:`\pm\delta`, which is why an outlier cannot dominate a fit.
@@ -94,7 +96,9 @@ def huber(y_true: ArrayLike, y_pred: ArrayLike, delta: float = 1.0) -> np.ndarra
     """
     delta = check_non_negative("delta", delta)
     y_true, y_pred, shape = pair_with_shape(y_true, y_pred)
-    return shaped_like(np.clip(y_pred - y_true, -delta, delta) / y_pred.shape[-1], shape, y_pred.dtype)
+    return shaped_like(
+        np.clip(y_pred - y_true, -delta, delta) / y_pred.shape[-1], shape, y_pred.dtype
+    )
 
 
 def log_cosh(y_true: ArrayLike, y_pred: ArrayLike) -> np.ndarray:

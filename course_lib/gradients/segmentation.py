@@ -25,7 +25,12 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from course_lib.gradients._common import pair_with_shape, shaped_like
-from course_lib.losses._validation import EPSILON, check_bool, check_interval, check_non_negative
+from course_lib.losses._validation import (
+    EPSILON,
+    check_bool,
+    check_interval,
+    check_non_negative,
+)
 from course_lib.losses.probabilistic import _clip_probability, _inside_clip, _sigmoid
 from course_lib.losses.segmentation import Axis, summed_axes
 
@@ -43,13 +48,19 @@ def dice(y_true: ArrayLike, y_pred: ArrayLike, axis: Axis = None) -> np.ndarray:
     y_true, y_pred, shape = pair_with_shape(y_true, y_pred)
     axes = summed_axes(axis, y_pred.ndim)
     overlap = np.sum(y_true * y_pred, axis=axes, keepdims=True)
-    total = np.sum(y_true, axis=axes, keepdims=True) + np.sum(y_pred, axis=axes, keepdims=True)
+    total = np.sum(y_true, axis=axes, keepdims=True) + np.sum(
+        y_pred, axis=axes, keepdims=True
+    )
     total = total + EPSILON
     return shaped_like(2.0 / total * (overlap / total - y_true), shape, y_pred.dtype)
 
 
 def tversky(
-    y_true: ArrayLike, y_pred: ArrayLike, alpha: float = 0.5, beta: float = 0.5, axis: Axis = None
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
+    alpha: float = 0.5,
+    beta: float = 0.5,
+    axis: Axis = None,
 ) -> np.ndarray:
     r"""Gradient of Tversky: :math:`\frac1D\bigl(\frac{\text{TP}}{D}\,D' - y\bigr)`.
 
@@ -93,22 +104,30 @@ def bce_dice(
       :math:`\sigma'(z) = p(1-p)`, giving
       :math:`\frac{w}{n}(p - y) + (1-w)\,p(1-p)\,\partial\text{Dice}/\partial p`.
 
-    >>> bce_dice([[1., 0.]], [[0.5, 0.5]], bce_weight=1.0)  # (p - y) / (n p (1 - p)), n = 2
+    >>> # (p - y) / (n p (1 - p)), n = 2
+    >>> bce_dice([[1., 0.]], [[0.5, 0.5]], bce_weight=1.0)
     array([[-1.,  1.]], dtype=float32)
-    >>> bce_dice([[1., 0.]], [[0., 0.]], bce_weight=1.0, from_logits=True)  # (p - y) / n
+    >>> bce_dice([[1., 0.]], [[0., 0.]], bce_weight=1.0,
+    ...          from_logits=True)  # (p - y) / n
     array([[-0.25,  0.25]], dtype=float32)
     """
     bce_weight = check_interval("bce_weight", bce_weight, 0.0, 1.0)
     from_logits = check_bool("from_logits", from_logits)
     y_true, y_pred, shape = pair_with_shape(y_true, y_pred)
     axes = summed_axes(axis, y_pred.ndim)
-    count = y_pred.size if axes is None else int(np.prod([y_pred.shape[a] for a in axes]))
+    count = (
+        y_pred.size if axes is None else int(np.prod([y_pred.shape[a] for a in axes]))
+    )
     if from_logits:
         p = _sigmoid(y_pred)
         d_bce = (p - y_true) / count
         d_dice = dice(y_true, p, axis=axes) * p * (1.0 - p)
     else:
         p = _clip_probability(y_pred)
-        d_bce = np.where(_inside_clip(y_pred), (p - y_true) / (p * (1.0 - p)), 0.0) / count
+        d_bce = (
+            np.where(_inside_clip(y_pred), (p - y_true) / (p * (1.0 - p)), 0.0) / count
+        )
         d_dice = dice(y_true, y_pred, axis=axes)
-    return shaped_like(bce_weight * d_bce + (1.0 - bce_weight) * d_dice, shape, y_pred.dtype)
+    return shaped_like(
+        bce_weight * d_bce + (1.0 - bce_weight) * d_dice, shape, y_pred.dtype
+    )

@@ -1,4 +1,4 @@
-r"""Gradient of the CTC loss with respect to the logits, by the forward-backward algorithm.
+r"""Gradient of the CTC loss w.r.t. the logits, by the forward-backward algorithm.
 
 The forward variable :math:`\alpha_t(s)` (see :func:`course_lib.losses.sequence.ctc`)
 sums the paths over frames :math:`1..t` that end in state :math:`s`; the
@@ -48,7 +48,7 @@ __all__ = ["ctc"]
 
 
 def _peak_normalised(log_x: np.ndarray) -> np.ndarray:
-    """Subtract each row's largest entry over the states (the last axis), so the peak is 0.
+    """Subtract each row's largest entry over the states (last axis), so the peak is 0.
 
     A row with no finite entry (no state reachable) is left as it is.
     """
@@ -56,8 +56,11 @@ def _peak_normalised(log_x: np.ndarray) -> np.ndarray:
     return log_x - np.where(np.isfinite(peak), peak, 0.0).astype(log_x.dtype)
 
 
-def _scaled_forward(emit: np.ndarray, skip: np.ndarray, initial: np.ndarray) -> np.ndarray:
-    r"""Forward variables rescaled per frame: :math:`\log\alpha_t(s) - \max_{s'}\log\alpha_t(s')`.
+def _scaled_forward(
+    emit: np.ndarray, skip: np.ndarray, initial: np.ndarray
+) -> np.ndarray:
+    r"""Forward variables rescaled per frame:
+    :math:`\log\alpha_t(s) - \max_{s'}\log\alpha_t(s')`.
 
     The recursion of :func:`course_lib.losses.sequence._forward` is linear in
     :math:`\alpha_{t-1}`, so dividing a frame by any constant :math:`c_t` only
@@ -77,8 +80,11 @@ def _scaled_forward(emit: np.ndarray, skip: np.ndarray, initial: np.ndarray) -> 
     return alpha
 
 
-def _scaled_backward(emit: np.ndarray, skip: np.ndarray, final: np.ndarray) -> np.ndarray:
-    r"""Backward variables :math:`\log\beta_t(s)`, rescaled per frame like :func:`_scaled_forward`.
+def _scaled_backward(
+    emit: np.ndarray, skip: np.ndarray, final: np.ndarray
+) -> np.ndarray:
+    r"""Backward variables :math:`\log\beta_t(s)`, rescaled per frame like
+    :func:`_scaled_forward`.
 
     :math:`\beta_T` is the end weight of each state, then
     :math:`\beta_{t-1}(s) = \sum_{s'} y_{t,l'_{s'}}\beta_t(s')` over
@@ -91,12 +97,15 @@ def _scaled_backward(emit: np.ndarray, skip: np.ndarray, final: np.ndarray) -> n
     for t in range(emit.shape[0], 0, -1):
         leave = emit[t - 1] + beta[t]  # emit frame t in state s', then finish
         to_skip = _shift(np.where(skip, leave, -np.inf), -2)
-        beta[t - 1] = _peak_normalised(np.logaddexp(np.logaddexp(leave, _shift(leave, -1)), to_skip))
+        beta[t - 1] = _peak_normalised(
+            np.logaddexp(np.logaddexp(leave, _shift(leave, -1)), to_skip)
+        )
     return beta
 
 
 def _state_posteriors(log_alpha: np.ndarray, log_beta: np.ndarray) -> np.ndarray:
-    r"""Share of the probability in each state per frame, :math:`\alpha_t(s)\beta_t(s)/p`.
+    r"""Share of the probability in each state per frame,
+    :math:`\alpha_t(s)\beta_t(s)/p`.
 
     Since :math:`\sum_s \alpha_t(s)\beta_t(s) = p` at *every* frame, the
     posterior is a softmax over the states of :math:`\log\alpha_t + \log\beta_t`,
@@ -109,7 +118,7 @@ def _state_posteriors(log_alpha: np.ndarray, log_beta: np.ndarray) -> np.ndarray
 
 
 def ctc(y_true: ArrayLike, y_pred: ArrayLike) -> np.ndarray:
-    r"""Gradient of :math:`\sum_b` CTC loss with respect to the logits ``y_pred``, ``(B, T, C)``.
+    r"""Gradient of :math:`\sum_b` CTC loss w.r.t. the logits ``y_pred``, ``(B, T, C)``.
 
     .. math::
         \frac{\partial \ell}{\partial z_{t,k}} = \operatorname{softmax}(z_t)_k
@@ -131,7 +140,8 @@ def ctc(y_true: ArrayLike, y_pred: ArrayLike) -> np.ndarray:
     start in a wrong state at the price :math:`10^{-307}` -- so ours differs
     from ``tf.GradientTape`` in that case only.
 
-    >>> ctc([[1]], [[[0., 0., 0.]] * 2])   # paths 1 1, 0 1, 1 0: blank used 1/3, "1" 2/3
+    >>> # paths 1 1, 0 1, 1 0: blank used 1/3, "1" 2/3
+    >>> ctc([[1]], [[[0., 0., 0.]] * 2])
     array([[[ 0.       , -0.3333333,  0.3333333],
             [ 0.       , -0.3333333,  0.3333333]]], dtype=float32)
     """

@@ -51,6 +51,8 @@ def cosine_similarity(
     norm_pred = np.maximum(norm, EPSILON)  # what floored_norm(y_pred, axes) returns
     unit_pred = y_pred / norm_pred
     cosine = np.sum(unit_true * unit_pred, axis=axes, keepdims=True)
-    above_floor = norm >= EPSILON  # on a tie TF's min() picks 1/norm, the unfloored branch
+    above_floor = (
+        norm >= EPSILON
+    )  # on a tie TF's min() picks 1/norm, the unfloored branch
     grad = -(unit_true - np.where(above_floor, cosine * unit_pred, 0.0)) / norm_pred
     return shaped_like(grad, shape, y_pred.dtype)

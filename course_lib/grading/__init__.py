@@ -1,4 +1,5 @@
-"""Graded exercises, the learner's side: the public self-check and the nbgrader test helper.
+"""Graded exercises, the learner's side: the public self-check and the nbgrader test
+helper.
 
 In an exercise notebook::
 
@@ -20,8 +21,19 @@ from typing import Any
 
 import numpy as np
 
-from course_lib.grading.compare import CaseVerdict, Tolerance, describe_error, judge, judge_form
-from course_lib.grading.public import PublicCase, PublicTask, fingerprint_salt, load_task
+from course_lib.grading.compare import (
+    CaseVerdict,
+    Tolerance,
+    describe_error,
+    judge,
+    judge_form,
+)
+from course_lib.grading.public import (
+    PublicCase,
+    PublicTask,
+    fingerprint_salt,
+    load_task,
+)
 
 __all__ = ["assert_task", "check"]
 
@@ -32,10 +44,14 @@ VALUE_TASK_NOTE = (
 )
 
 
-def call_answer(answer: Any, args: Sequence[Any], kwargs: dict[str, Any], *, kind: str, backend: str) -> Any:
-    """The learner's output on one case: ``answer`` itself for a value task, else ``answer(*args, **kwargs)``.
+def call_answer(
+    answer: Any, args: Sequence[Any], kwargs: dict[str, Any], *, kind: str, backend: str
+) -> Any:
+    """The learner's output on one case: ``answer`` itself for a value task, else
+    ``answer(*args, **kwargs)``.
 
-    For ``backend="keras"`` the arrays go in as tensors and the output comes back as a NumPy array.
+    For ``backend="keras"`` the arrays go in as tensors and the output comes back as
+    a NumPy array.
     """
     if kind == "value":
         return answer
@@ -48,7 +64,8 @@ def call_answer(answer: Any, args: Sequence[Any], kwargs: dict[str, Any], *, kin
 
 
 def not_answered(name: str) -> str:
-    """The message for a value task whose answer is still the exercise's placeholder ``None``."""
+    """The message for a value task whose answer is still the exercise's placeholder
+    ``None``."""
     return f"not answered yet (`{name}` is still None)"
 
 
@@ -56,14 +73,23 @@ def _public_verdict(task: PublicTask, case: PublicCase, answer: Any) -> CaseVerd
     if task.kind == "value" and answer is None:
         return CaseVerdict(case.label, False, not_answered(task.answer))
     try:
-        output = call_answer(answer, case.args, case.kwargs, kind=task.kind, backend=task.backend)
+        output = call_answer(
+            answer, case.args, case.kwargs, kind=task.kind, backend=task.backend
+        )
     except Exception as error:  # the learner's code may raise anything
-        return CaseVerdict(case.label, False, describe_error(f"{type(error).__name__}: {error}"))
+        return CaseVerdict(
+            case.label, False, describe_error(f"{type(error).__name__}: {error}")
+        )
     tolerance = Tolerance(task.rtol, task.atol)
     if case.expected is None:
         salt = fingerprint_salt(task.task_id, case.label)
         return judge_form(
-            output, case.expected_shape, case.mistakes, label=case.label, salt=salt, tolerance=tolerance
+            output,
+            case.expected_shape,
+            case.mistakes,
+            label=case.label,
+            salt=salt,
+            tolerance=tolerance,
         )
     return judge(
         output,
@@ -81,14 +107,16 @@ def _public_verdicts(task: PublicTask, answer: Any) -> list[CaseVerdict]:
 
 
 def _hidden_verdicts(task_id: str, answer: Any) -> list[CaseVerdict]:
-    """Every case, public and hidden, judged against the instructor's task (needs ``course_grader``)."""
+    """Every case, public and hidden, judged against the instructor's task (needs
+    ``course_grader``)."""
     try:
         from course_grader.judging import judge as judge_with_reference
         from course_grader.tasks import TASKS
     except ImportError as error:
         raise ImportError(
-            "hidden checks need the instructor's package, course_grader, which learners do not have; "
-            "run the public checks with check(...) or assert_task(...) without hidden=True"
+            "hidden checks need the instructor's package, course_grader, which "
+            "learners do not have; run the public checks with check(...) or "
+            "assert_task(...) without hidden=True"
         ) from error
     task = TASKS[task_id]
     verdicts = []
@@ -98,7 +126,9 @@ def _hidden_verdicts(task_id: str, answer: Any) -> list[CaseVerdict]:
             verdicts.append(CaseVerdict(case.label, False, not_answered(task.answer)))
             continue
         try:
-            output = call_answer(answer, case.args, case.kwargs, kind=task.kind, backend=task.backend)
+            output = call_answer(
+                answer, case.args, case.kwargs, kind=task.kind, backend=task.backend
+            )
         except Exception as error:  # the learner's code may raise anything
             message = describe_error(f"{type(error).__name__}: {error}")
             verdicts.append(CaseVerdict(case.label, False, message))
@@ -117,7 +147,8 @@ def _failures(verdicts: list[CaseVerdict]) -> list[str]:
 
 
 def check(task_id: str, answer: Any) -> None:
-    """Self-check ``answer`` (your function or value) against task ``task_id``'s public checks.
+    """Self-check ``answer`` (your function or value) against task ``task_id``'s
+    public checks.
 
     Prints how many public checks pass and what went wrong in the others.
     A value task's answer that is still ``None`` (the exercise's placeholder)
@@ -129,16 +160,22 @@ def check(task_id: str, answer: Any) -> None:
     verdicts = _public_verdicts(task, answer)
     passed = sum(v.passed for v in verdicts)
     if task.kind == "value":
-        summary = f"form checks passed: {passed} of {len(verdicts)} ({VALUE_TASK_NOTE})."
+        summary = (
+            f"form checks passed: {passed} of {len(verdicts)} ({VALUE_TASK_NOTE})."
+        )
     else:
-        summary = f"public checks passed: {passed} of {len(verdicts)}; your grade may include hidden checks."
+        summary = (
+            f"public checks passed: {passed} of {len(verdicts)}; "
+            "your grade may include hidden checks."
+        )
     print(f"{task_id} {task.title}: {summary}")
     for line in _failures(verdicts):
         print(line)
 
 
 def assert_task(task_id: str, answer: Any, hidden: bool = False) -> None:
-    """nbgrader test-cell helper: raise ``AssertionError`` unless every (public or hidden) check passes.
+    """nbgrader test-cell helper: raise ``AssertionError`` unless every (public or
+    hidden) check passes.
 
     The public checks are the stored ones (for a value task: form and known
     mistakes only).  ``hidden=True`` judges every case against the
@@ -146,8 +183,12 @@ def assert_task(task_id: str, answer: Any, hidden: bool = False) -> None:
     the failing check and the likely mistake but never a hidden value.
     """
     task = load_task(task_id)
-    verdicts = _hidden_verdicts(task_id, answer) if hidden else _public_verdicts(task, answer)
+    verdicts = (
+        _hidden_verdicts(task_id, answer) if hidden else _public_verdicts(task, answer)
+    )
     failures = _failures(verdicts)
     if failures:
         kind = "hidden" if hidden else "public"
-        raise AssertionError(f"{task_id} {task.title}: {kind} checks failed:\n" + "\n".join(failures))
+        raise AssertionError(
+            f"{task_id} {task.title}: {kind} checks failed:\n" + "\n".join(failures)
+        )

@@ -19,8 +19,14 @@ from course_lib.grading import fingerprint
 
 #: Extra advice when a case with this word in its label fails.
 LABEL_HINTS = {
-    "0 and 1": "log of zero: clip probabilities to [eps, 1 - eps] (Keras: eps = 1e-7) or work with logits",
-    "extreme": "if your code passes the ordinary cases, this extreme one needs the numerically stable form",
+    "0 and 1": (
+        "log of zero: clip probabilities to [eps, 1 - eps] (Keras: eps = 1e-7) "
+        "or work with logits"
+    ),
+    "extreme": (
+        "if your code passes the ordinary cases, this extreme one needs the "
+        "numerically stable form"
+    ),
 }
 
 
@@ -35,14 +41,17 @@ class CaseVerdict:
 
 @dataclass(frozen=True)
 class Tolerance:
-    """How close an output must be to count as equal: :func:`numpy.allclose`'s ``rtol`` and ``atol``."""
+    """How close an output must be to count as equal: :func:`numpy.allclose`'s
+    ``rtol`` and ``atol``."""
 
     rtol: float
     atol: float
 
     def close(self, a: np.ndarray, b: np.ndarray) -> bool:
         """Same shape and equal within the tolerance (NaN never equals NaN)."""
-        return a.shape == b.shape and bool(np.allclose(a, b, rtol=self.rtol, atol=self.atol, equal_nan=False))
+        return a.shape == b.shape and bool(
+            np.allclose(a, b, rtol=self.rtol, atol=self.atol, equal_nan=False)
+        )
 
 
 def as_number_array(output: Any) -> np.ndarray | None:
@@ -53,7 +62,9 @@ def as_number_array(output: Any) -> np.ndarray | None:
         return None
 
 
-def _shape_message(got: tuple[int, ...], expected: tuple[int, ...], args: Sequence[Any]) -> str:
+def _shape_message(
+    got: tuple[int, ...], expected: tuple[int, ...], args: Sequence[Any]
+) -> str:
     y_pred_shape = tuple(np.shape(args[1])) if len(args) > 1 else None
     if y_pred_shape is not None and got == y_pred_shape and len(expected) < len(got):
         return (
@@ -62,11 +73,14 @@ def _shape_message(got: tuple[int, ...], expected: tuple[int, ...], args: Sequen
         )
     if got == () and expected != ():
         return (
-            f"wrong shape: you returned a single number; return one value per sample, shape {expected} "
-            "(did you also average over the batch?)"
+            "wrong shape: you returned a single number; return one value per "
+            f"sample, shape {expected} (did you also average over the batch?)"
         )
     if y_pred_shape is not None and len(y_pred_shape) >= 2 and got == y_pred_shape[1:]:
-        return f"wrong axis: you reduced over the batch axis (axis=0); reduce the last axis to get {expected}"
+        return (
+            "wrong axis: you reduced over the batch axis (axis=0); "
+            f"reduce the last axis to get {expected}"
+        )
     return f"wrong shape: expected {expected}, got {got}"
 
 
@@ -80,7 +94,9 @@ def _non_finite_message(label: str) -> str:
     )
 
 
-def _known_mistake(got: np.ndarray, mistakes: Iterable[tuple[str, Any]], tolerance: Tolerance) -> str | None:
+def _known_mistake(
+    got: np.ndarray, mistakes: Iterable[tuple[str, Any]], tolerance: Tolerance
+) -> str | None:
     """The message of the first mistake whose output ``got`` matches, else ``None``."""
     for message, wrong_output in mistakes:
         with np.errstate(all="ignore"):
@@ -93,10 +109,11 @@ def _known_mistake(got: np.ndarray, mistakes: Iterable[tuple[str, Any]], toleran
 def _known_non_finite_mistake(
     got: np.ndarray, mistakes: Iterable[tuple[str, Any]], tolerance: Tolerance
 ) -> str | None:
-    """The message of the first mistake that gives NaN or inf exactly where ``got`` does, else ``None``.
+    """The message of the first mistake that gives NaN or inf exactly where ``got``
+    does, else ``None``.
 
-    A known mistake that itself produces NaN (the log of a negative logit, say) names the cause
-    better than the generic advice about overflow.
+    A known mistake that itself produces NaN (the log of a negative logit, say)
+    names the cause better than the generic advice about overflow.
     """
     for message, wrong_output in mistakes:
         with np.errstate(all="ignore"):
@@ -108,7 +125,8 @@ def _known_non_finite_mistake(
             and np.array_equal(np.isposinf(wrong), np.isposinf(got))
             and np.array_equal(np.isneginf(wrong), np.isneginf(got))
             and tolerance.close(
-                np.where(np.isfinite(got), got, 0.0), np.where(np.isfinite(wrong), wrong, 0.0)
+                np.where(np.isfinite(got), got, 0.0),
+                np.where(np.isfinite(wrong), wrong, 0.0),
             )
         ):
             return message
@@ -148,9 +166,13 @@ def judge(
     """
     got = as_number_array(output)
     if got is None:
-        return CaseVerdict(label, False, f"returned {type(output).__name__}, expected numbers")
+        return CaseVerdict(
+            label, False, f"returned {type(output).__name__}, expected numbers"
+        )
     if got.shape != expected.shape:
-        return CaseVerdict(label, False, _shape_message(got.shape, expected.shape, args))
+        return CaseVerdict(
+            label, False, _shape_message(got.shape, expected.shape, args)
+        )
     if np.any(~np.isfinite(got) & np.isfinite(expected)):
         if (message := _known_non_finite_mistake(got, mistakes, tolerance)) is not None:
             return CaseVerdict(label, False, message)
@@ -159,7 +181,9 @@ def judge(
         return CaseVerdict(label, True)
     if (message := _known_mistake(got, mistakes, tolerance)) is not None:
         return CaseVerdict(label, False, message)
-    return CaseVerdict(label, False, _generic_difference(got, expected, label, args, reveal))
+    return CaseVerdict(
+        label, False, _generic_difference(got, expected, label, args, reveal)
+    )
 
 
 def judge_form(
@@ -171,21 +195,33 @@ def judge_form(
     salt: str,
     tolerance: Tolerance,
 ) -> CaseVerdict:
-    """Check a value task's answer without the right value: numbers, ``shape``, finite, no known mistake.
+    """Check a value task's answer without the right value: numbers, ``shape``,
+    finite, no known mistake.
 
-    ``mistakes`` are ``(message, fingerprints)`` pairs (:mod:`course_lib.grading.fingerprint`):
-    the wrong values themselves are not stored either.
+    ``mistakes`` are ``(message, fingerprints)`` pairs
+    (:mod:`course_lib.grading.fingerprint`): the wrong values themselves are not
+    stored either.
     """
     got = as_number_array(output)
     if got is None:
-        return CaseVerdict(label, False, f"returned {type(output).__name__}, expected numbers")
+        return CaseVerdict(
+            label, False, f"returned {type(output).__name__}, expected numbers"
+        )
     if got.shape != shape:
         if got.shape == () or shape == ():
             what = "a single number" if shape == () else f"an array of shape {shape}"
-            return CaseVerdict(label, False, f"wrong shape: the answer is {what}, got shape {got.shape}")
-        return CaseVerdict(label, False, f"wrong shape: expected {shape}, got {got.shape}")
+            return CaseVerdict(
+                label,
+                False,
+                f"wrong shape: the answer is {what}, got shape {got.shape}",
+            )
+        return CaseVerdict(
+            label, False, f"wrong shape: expected {shape}, got {got.shape}"
+        )
     if not np.all(np.isfinite(got)):
-        return CaseVerdict(label, False, "that is NaN or inf: the answer is a finite number")
+        return CaseVerdict(
+            label, False, "that is NaN or inf: the answer is a finite number"
+        )
     mistakes = list(mistakes)
     if mistakes:
         mine = fingerprint.fingerprints(got, salt=salt, rtol=tolerance.rtol)
@@ -196,7 +232,8 @@ def judge_form(
 
 
 def _constant_factor(got: np.ndarray, expected: np.ndarray) -> float | None:
-    """``got / expected`` if it is one number everywhere (0 where ``expected`` is), else ``None``."""
+    """``got / expected`` if it is one number everywhere (0 where ``expected`` is),
+    else ``None``."""
     nonzero = np.abs(expected) > 1e-12
     if not nonzero.any() or not np.all(np.abs(got[~nonzero]) < 1e-9):
         return None
@@ -209,20 +246,31 @@ def _constant_factor(got: np.ndarray, expected: np.ndarray) -> float | None:
 def _generic_difference(
     got: np.ndarray, expected: np.ndarray, label: str, args: Sequence[Any], reveal: bool
 ) -> str:
-    if not args:  # a value task: any hint about the size of the gap would give the answer away
+    if (
+        not args
+    ):  # a value task: any hint about the size of the gap would give the answer away
         return "that is not the right value"
     if np.allclose(got, -expected, rtol=1e-5, atol=1e-8):
         return "sign error: your values are the negatives of the right ones"
     if (factor := _constant_factor(got, expected)) is not None:
         size = f" of {factor:.4g}" if reveal else ""
-        return f"off by a constant factor{size}: check for a missing or extra mean, 1/N, 1/d or 1/2"
+        return (
+            f"off by a constant factor{size}: "
+            "check for a missing or extra mean, 1/N, 1/d or 1/2"
+        )
     message = "values differ from the reference"
     if hint := _hint(label):
         message += f"; {hint}"
     if reveal:
-        index = np.unravel_index(np.argmax(np.abs(got - expected)), got.shape) if got.ndim else ()
+        index = (
+            np.unravel_index(np.argmax(np.abs(got - expected)), got.shape)
+            if got.ndim
+            else ()
+        )
         where = tuple(int(i) for i in index)
-        message += f" (at index {where}: expected {expected[index]:.6g}, got {got[index]:.6g})"
+        message += (
+            f" (at index {where}: expected {expected[index]:.6g}, got {got[index]:.6g})"
+        )
     return message
 
 

@@ -10,7 +10,8 @@ at all; the grader still recognises it.)
 Each element :math:`x` of a value is placed in a bucket on a logarithmic
 grid, as the pair
 
-.. math:: b(x) = \Big(\operatorname{sign} x,\; \Big\lfloor \frac{\ln |x|}{s} + o \Big\rfloor\Big),
+.. math:: b(x) = \Big(\operatorname{sign} x,\;
+   \Big\lfloor \frac{\ln |x|}{s} + o \Big\rfloor\Big),
    \qquad s = 2\,\mathrm{rtol},
 
 (zero has a bucket of its own) for two grids, :math:`o = 0` and
@@ -46,7 +47,8 @@ __all__ = ["agree", "fingerprints", "matches"]
 
 #: PBKDF2 rounds per fingerprint: slow enough to make guessing expensive.
 ITERATIONS = 200_000
-#: The grid offsets; two grids so that a value near one grid's bucket edge is mid-bucket on the other.
+#: The grid offsets; two grids so that a value near one grid's bucket edge is
+#: mid-bucket on the other.
 OFFSETS = (0.0, 0.5)
 #: Hex digits kept of each hash (64 bits).
 DIGITS = 16
@@ -96,7 +98,8 @@ def agree(mine: list[str], stored: list[str]) -> bool:
 
 
 def matches(values: np.ndarray, stored: list[str], *, salt: str, rtol: float) -> bool:
-    """Whether finite ``values`` fall into the buckets that ``stored`` fingerprints on either grid.
+    """Whether finite ``values`` fall into the buckets that ``stored`` fingerprints
+    on either grid.
 
     >>> stored = fingerprints(np.array(0.25), salt="demo", rtol=1e-6)
     >>> matches(np.array(0.25 + 1e-9), stored, salt="demo", rtol=1e-6)

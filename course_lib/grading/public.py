@@ -1,15 +1,15 @@
-"""The stored public checks: what the learner's self-check compares with, read from JSON.
+"""The stored public checks: what the learner's self-check compares with, from JSON.
 
-``course_lib/grading/public/chNN.json`` holds, for every task of chapter
-``NN``: its id, title, answer name, kind, backend and tolerance, and for each
-public case its label, its positional arrays (dtype kept; a string stays a string) and keyword
-options, the expected output (function tasks only) and each known mistake's
-message with its output on that case.  A value task stores only the shape of
-its answer and, for each known mistake, its message and fingerprints
+``course_lib/grading/public/chNN.json`` holds, for every task of chapter ``NN``:
+its id, title, answer name, kind, backend and tolerance, and for each public
+case its label, its positional arrays (dtype kept; a string stays a string) and
+keyword options, the expected output (function tasks only) and each known
+mistake's message with its output on that case.  A value task stores only the
+shape of its answer and, for each known mistake, its message and fingerprints
 (:mod:`course_lib.grading.fingerprint`): neither the right value nor a wrong
-one, since a wrong value is often one step from the right one.  The grader
-judges the value.  ``course-exercises`` writes these files from the instructor's
-tasks (:mod:`course_grader.public_checks`).
+one, since a wrong value is often one step from the right one.  The grader judges
+the value.  ``course-exercises`` writes these files from the instructor's tasks
+(:mod:`course_grader.public_checks`).
 
 Arrays are ``{"dtype", "shape", "data"}`` with ``data`` flat; floats are
 written with Python's exact ``repr`` and NaN or infinities as the strings
@@ -54,10 +54,14 @@ def _encode_number(value: Any) -> Any:
 
 
 def encode_array(array: Any) -> dict[str, Any]:
-    """``array`` as JSON-ready ``{"dtype", "shape", "data"}`` (exact floats, non-finite ones as strings)."""
+    """``array`` as JSON-ready ``{"dtype", "shape", "data"}`` (exact floats,
+    non-finite ones as strings)."""
     array = np.asarray(array)
     if array.dtype.kind not in "biuf":
-        raise TypeError(f"only bool, integer and float arrays can be stored; got dtype {array.dtype}")
+        raise TypeError(
+            "only bool, integer and float arrays can be stored; "
+            f"got dtype {array.dtype}"
+        )
     data = [_encode_number(value) for value in array.ravel().tolist()]
     return {"dtype": array.dtype.str, "shape": list(array.shape), "data": data}
 
@@ -65,12 +69,17 @@ def encode_array(array: Any) -> dict[str, Any]:
 def decode_array(stored: dict[str, Any]) -> np.ndarray:
     """The array that :func:`encode_array` stored, with its dtype."""
     dtype = np.dtype(stored["dtype"])
-    data = [float(value) for value in stored["data"]] if dtype.kind == "f" else stored["data"]
+    data = (
+        [float(value) for value in stored["data"]]
+        if dtype.kind == "f"
+        else stored["data"]
+    )
     return np.array(data, dtype=dtype).reshape(stored["shape"])
 
 
 def encode_argument(argument: Any) -> str | dict[str, Any]:
-    """A positional input of a case: a string (such as a reduction's name) as it is, else an array."""
+    """A positional input of a case: a string (such as a reduction's name) as it is,
+    else an array."""
     return argument if isinstance(argument, str) else encode_array(argument)
 
 
@@ -81,7 +90,8 @@ def decode_argument(stored: str | dict[str, Any]) -> str | np.ndarray:
 
 @dataclass(frozen=True)
 class PublicCase:
-    """One stored public case: inputs, expected output (``None`` for a value task) and mistakes.
+    """One stored public case: inputs, expected output (``None`` for a value task)
+    and mistakes.
 
     A function task's ``mistakes`` pair each message with the wrong output; a
     value task's pair it with the wrong value's fingerprints.
@@ -118,14 +128,22 @@ def _case(stored: dict[str, Any]) -> PublicCase:
         expected=None if expected is None else decode_array(expected),
         expected_shape=tuple(stored["expected_shape"]),
         mistakes=tuple(
-            (m["message"], list(m["fingerprints"]) if "fingerprints" in m else decode_array(m["output"]))
+            (
+                m["message"],
+                list(m["fingerprints"])
+                if "fingerprints" in m
+                else decode_array(m["output"]),
+            )
             for m in stored["mistakes"]
         ),
     )
 
 
 def _task(stored: dict[str, Any]) -> PublicTask:
-    fields = {key: stored[key] for key in ("task_id", "title", "answer", "kind", "backend", "rtol", "atol")}
+    fields = {
+        key: stored[key]
+        for key in ("task_id", "title", "answer", "kind", "backend", "rtol", "atol")
+    }
     return PublicTask(**fields, cases=tuple(_case(case) for case in stored["cases"]))
 
 
@@ -133,26 +151,38 @@ def _task(stored: dict[str, Any]) -> PublicTask:
 def _chapter(chapter: str) -> dict[str, dict[str, Any]]:
     stored = json.loads((DATA_DIR / f"ch{chapter}.json").read_text())
     if stored.get("format") != FORMAT_VERSION:
-        raise RuntimeError(f"{DATA_DIR / f'ch{chapter}.json'} has an unknown format; reinstall course_lib")
+        raise RuntimeError(
+            f"{DATA_DIR / f'ch{chapter}.json'} has an unknown format; "
+            "reinstall course_lib"
+        )
     return {task["task_id"]: task for task in stored["tasks"]}
 
 
 def fingerprint_salt(task_id: str, label: str) -> str:
-    """What a value task's mistake fingerprints on the case ``label`` are salted with."""
+    """What a value task's mistake fingerprints on the case ``label`` are salted
+    with."""
     return f"{task_id}|{label}"
 
 
 def task_ids() -> list[str]:
     """Every task with stored public checks, sorted."""
     return sorted(
-        task_id for path in DATA_DIR.glob("ch[0-9][0-9].json") for task_id in _chapter(path.stem[2:])
+        task_id
+        for path in DATA_DIR.glob("ch[0-9][0-9].json")
+        for task_id in _chapter(path.stem[2:])
     )
 
 
 def load_task(task_id: str) -> PublicTask:
-    """The stored public checks of ``task_id`` (``"NN.k"``); ``ValueError`` if there are none."""
+    """The stored public checks of ``task_id`` (``"NN.k"``); ``ValueError`` if there
+    are none."""
     chapter = task_id.split(".")[0]
     path = DATA_DIR / f"ch{chapter}.json"
-    if not (len(chapter) == 2 and chapter.isdigit() and path.exists() and task_id in _chapter(chapter)):
+    if not (
+        len(chapter) == 2
+        and chapter.isdigit()
+        and path.exists()
+        and task_id in _chapter(chapter)
+    ):
         raise ValueError(f"task_id must be one of {task_ids()}; got {task_id!r}.")
     return _task(_chapter(chapter)[task_id])

@@ -83,12 +83,14 @@ class _CappedText(io.TextIOBase):
         return len(text)
 
 
-#: What the child reports for a value task whose answer is still the exercise's placeholder ``None``.
+#: What the child reports for a value task whose answer is still the exercise's
+#: placeholder ``None``.
 NOT_ANSWERED_VALUE = "NotAnswered: the answer is still None"
 
 
 def send(**message: Any) -> None:
-    """One JSON line to the grader (an ``os.write`` loop: no buffer a learner's code could hold back)."""
+    """One JSON line to the grader (an ``os.write`` loop: no buffer a learner's code
+    could hold back)."""
     data = (json.dumps(message) + "\n").encode()
     while data:
         written = os.write(MESSAGE_FD, data)
@@ -100,17 +102,20 @@ def _describe(error: BaseException) -> str:
 
 
 class Monitor:
-    """Records watched calls and imports, and refuses dangerous operations, while learner code runs."""
+    """Records watched calls and imports, and refuses dangerous operations, while
+    learner code runs."""
 
     def __init__(self, watch: list[str]) -> None:
-        self.pattern = re.compile("|".join(f"(?:{p})" for p in watch)) if watch else None
+        self.pattern = (
+            re.compile("|".join(f"(?:{p})" for p in watch)) if watch else None
+        )
         self.learner_code_running = False
         self.step = -1
         self.reported: set[tuple[str, int]] = set()
         self.seen_code: dict[Any, str] = {}  # code object -> its watched name, or ""
         self.pending_imports: set[str] = set()
 
-    # -- the audit hook: cannot be removed once added -----------------------------------
+    # -- the audit hook: cannot be removed once added ----------------------------------
     def audit(self, event: str, args: tuple[Any, ...]) -> None:
         if not self.learner_code_running:
             return
@@ -123,15 +128,30 @@ class Monitor:
         if event in REFUSED_EVENTS:
             what = REFUSED_EVENTS[event]
             send(event="refused", what=what)
-            raise RuntimeError(f"grading does not allow submissions to {what} ({event})")
-        if event == "open" and args and isinstance(args[0], str) and PROC_MEMORY.match(args[0]):
+            raise RuntimeError(
+                f"grading does not allow submissions to {what} ({event})"
+            )
+        if (
+            event == "open"
+            and args
+            and isinstance(args[0], str)
+            and PROC_MEMORY.match(args[0])
+        ):
             send(event="refused", what=PROC_REFUSAL)
-            raise RuntimeError("grading does not allow submissions to open /proc/<pid>/mem or fd")
+            raise RuntimeError(
+                "grading does not allow submissions to open /proc/<pid>/mem or fd"
+            )
 
     def _thread_start(self, caller: Any) -> bool:
-        """Whether ``sys.setprofile`` was called by ``threading`` to install this monitor in a new thread."""
-        bootstrap = threading.Thread._bootstrap_inner.__code__  # type: ignore[attr-defined]
-        return caller.f_code is bootstrap and threading._profile_hook == self.profile  # type: ignore[attr-defined]
+        """Whether ``sys.setprofile`` was called by ``threading`` to install this
+        monitor in a new thread."""
+        bootstrap = (
+            threading.Thread._bootstrap_inner.__code__  # type: ignore[attr-defined]
+        )
+        return (
+            caller.f_code is bootstrap
+            and threading._profile_hook == self.profile  # type: ignore[attr-defined]
+        )  # fmt: skip
 
     # -- the profiler: sees every Python and C call ------------------------------------
     def profile(self, frame: Any, event: str, arg: Any) -> None:
@@ -150,13 +170,18 @@ class Monitor:
                 self._record(f"{module}.{getattr(arg, '__qualname__', '?')}")
 
     def _record(self, name: str) -> None:
-        if (name, self.step) in self.reported or self.pattern is None or not self.pattern.search(name):
+        if (
+            (name, self.step) in self.reported
+            or self.pattern is None
+            or not self.pattern.search(name)
+        ):
             return
         self.reported.add((name, self.step))
         send(event="used", name=name[:200], step=self.step)
 
     def report_imports(self) -> None:
-        """Report the watched imports of the learner's code that succeeded (a failed one used nothing)."""
+        """Report the watched imports of the learner's code that succeeded (a failed
+        one used nothing)."""
         for module in sorted(self.pending_imports):
             if module in sys.modules:
                 self._record(f"import {module}")
@@ -167,7 +192,8 @@ class Monitor:
         sys.addaudithook(self.audit)
 
     def start_learner_code(self, step: int) -> None:
-        """Profile calls of step ``step`` from now on (in this thread and in threads started from now on)."""
+        """Profile calls of step ``step`` from now on (in this thread and in threads
+        started from now on)."""
         self.step = step
         sys.setprofile(self.profile)
         threading.setprofile(self.profile)
@@ -181,7 +207,9 @@ class Monitor:
         self.report_imports()
 
 
-def _load_case(job: Path, task_id: str, index: int) -> tuple[tuple[np.ndarray, ...], dict[str, Any]]:
+def _load_case(
+    job: Path, task_id: str, index: int
+) -> tuple[tuple[np.ndarray, ...], dict[str, Any]]:
     stem = job / "inputs" / f"{task_id}__{index}"
     with np.load(f"{stem}.npz", allow_pickle=False) as data:
         args = tuple(data[f"arg{i}"] for i in range(len(data.files)))
@@ -190,7 +218,9 @@ def _load_case(job: Path, task_id: str, index: int) -> tuple[tuple[np.ndarray, .
 
 
 def _as_output_message(task_id: str, index: int, output: Any) -> dict[str, Any]:
-    array = np.asarray(output, dtype="<f8")  # tobytes() writes C order whatever the layout
+    array = np.asarray(
+        output, dtype="<f8"
+    )  # tobytes() writes C order whatever the layout
     return {
         "event": "output",
         "task": task_id,
@@ -200,7 +230,9 @@ def _as_output_message(task_id: str, index: int, output: Any) -> dict[str, Any]:
     }
 
 
-def _call(candidate: Any, args: tuple[np.ndarray, ...], kwargs: dict[str, Any], backend: str) -> Any:
+def _call(
+    candidate: Any, args: tuple[np.ndarray, ...], kwargs: dict[str, Any], backend: str
+) -> Any:
     """Call the learner's function (Keras tensors in and out for a Keras task)."""
     if backend != "keras":
         return candidate(*args, **kwargs)
@@ -210,8 +242,11 @@ def _call(candidate: Any, args: tuple[np.ndarray, ...], kwargs: dict[str, Any], 
     return keras.ops.convert_to_numpy(candidate(*tensors, **kwargs))
 
 
-def evaluate(job: Path, namespace: dict[str, Any], task: dict[str, Any], before_sending: Any) -> None:
-    """Run the learner's answer on every case of one task and send each output as it comes.
+def evaluate(
+    job: Path, namespace: dict[str, Any], task: dict[str, Any], before_sending: Any
+) -> None:
+    """Run the learner's answer on every case of one task and send each output as it
+    comes.
 
     ``before_sending`` runs before each message, so that what the learner's
     code used is always reported before the output it produced.
@@ -224,8 +259,15 @@ def evaluate(job: Path, namespace: dict[str, Any], task: dict[str, Any], before_
         for index in range(task["n_cases"]):
             try:
                 if task["kind"] == "value":
-                    if candidate is None:  # the exercise's placeholder: the cell sets it to None
-                        send(event="error", task=task_id, case=index, message=NOT_ANSWERED_VALUE)
+                    if (
+                        candidate is None
+                    ):  # the exercise's placeholder: the cell sets it to None
+                        send(
+                            event="error",
+                            task=task_id,
+                            case=index,
+                            message=NOT_ANSWERED_VALUE,
+                        )
                         continue
                     output = candidate
                 else:
@@ -233,13 +275,15 @@ def evaluate(job: Path, namespace: dict[str, Any], task: dict[str, Any], before_
                     output = _call(candidate, args, kwargs, task["backend"])
                 before_sending()
                 send(**_as_output_message(task_id, index, output))
-            except BaseException as error:  # noqa: BLE001 -- the learner's code may raise anything
+            except BaseException as error:  # noqa: BLE001
+                # the learner's code may raise anything
                 send(event="error", task=task_id, case=index, message=_describe(error))
     send(event="evaluated", task=task_id)
 
 
 class _NoIPython:
-    """Stands in for ``get_ipython()``: magics such as ``%matplotlib inline`` do nothing here."""
+    """Stands in for ``get_ipython()``: magics such as ``%matplotlib inline`` do
+    nothing here."""
 
     def run_line_magic(self, *args: Any, **kwargs: Any) -> None:
         return None
@@ -252,12 +296,17 @@ def python_source(source: str) -> str:
     try:
         from IPython.core.inputtransformer2 import TransformerManager
     except ImportError:
-        return "\n".join(line for line in source.splitlines() if not line.lstrip().startswith(("%", "!")))
+        return "\n".join(
+            line
+            for line in source.splitlines()
+            if not line.lstrip().startswith(("%", "!"))
+        )
     return TransformerManager().transform_cell(source)
 
 
 def run(job: Path) -> None:
-    """Run every step of ``job/job.json`` in one namespace, sending messages as it goes."""
+    """Run every step of ``job/job.json`` in one namespace, sending messages as it
+    goes."""
     spec = json.loads((job / "job.json").read_text())
     monitor = Monitor(spec.get("watch", []))
     monitor.install()
@@ -265,17 +314,24 @@ def run(job: Path) -> None:
     namespace: dict[str, Any] = {"__name__": "__main__", "get_ipython": _NoIPython}
     send(event="started")
     for position, step in enumerate(spec["steps"]):
-        index = step.get("index", position)  # the step's place in the instructor's notebook
+        index = step.get(
+            "index", position
+        )  # the step's place in the instructor's notebook
         send(event="step", step=index)
         if step["kind"] in ("answer", "evaluate"):
             monitor.start_learner_code(index)
         try:
             if step["kind"] == "evaluate":
-                evaluate(job, namespace, step["task"], before_sending=monitor.report_imports)
+                evaluate(
+                    job, namespace, step["task"], before_sending=monitor.report_imports
+                )
             else:
-                code = compile(python_source(step["source"]), f"<{step['name']}>", "exec")
+                code = compile(
+                    python_source(step["source"]), f"<{step['name']}>", "exec"
+                )
                 exec(code, namespace)
-        except BaseException as error:  # noqa: BLE001 -- SystemExit, KeyboardInterrupt included
+        except BaseException as error:  # noqa: BLE001
+            # SystemExit, KeyboardInterrupt included
             monitor.stop_learner_code()
             send(event="cell_error", step=index, message=_describe(error))
         monitor.stop_learner_code()

@@ -1,4 +1,5 @@
-"""The grader's fork server: imports a notebook's modules once, then forks one sandboxed child per submission.
+"""The grader's fork server: imports a notebook's modules once, then forks one
+sandboxed child per submission.
 
 ``python -I zygote.py LIBRARY CONTROL_FD MODULE...`` runs as root inside the
 grader's bubblewrap sandbox (never on the host), imports ``MODULE...`` (the
@@ -46,7 +47,12 @@ MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
 MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
 PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS = 24, 38
 MESSAGE_FD = 3
-JOBS, JOB, WORK, CGROUPS = "/grading/jobs", "/grading/job", "/grading/work", "/grading/cgroup"
+JOBS, JOB, WORK, CGROUPS = (
+    "/grading/jobs",
+    "/grading/job",
+    "/grading/work",
+    "/grading/cgroup",
+)
 
 _libc = ctypes.CDLL(None, use_errno=True)
 
@@ -57,15 +63,28 @@ def _check(result: int, what: str) -> None:
         raise OSError(error, f"{what}: {os.strerror(error)}")
 
 
-def _mount(source: str, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
-    encoded = [None if v is None else v.encode() for v in (source, target, fstype, data)]
+def _mount(
+    source: str, target: str, fstype: str | None, flags: int, data: str | None = None
+) -> None:
+    encoded = [
+        None if v is None else v.encode() for v in (source, target, fstype, data)
+    ]
     _check(
-        _libc.mount(encoded[0], encoded[1], encoded[2], ctypes.c_ulong(flags), encoded[3]), f"mount {target}"
+        _libc.mount(
+            encoded[0], encoded[1], encoded[2], ctypes.c_ulong(flags), encoded[3]
+        ),
+        f"mount {target}",
     )
 
 
 def _tmpfs(target: str, size: int, mode: str, uid: int = 0) -> None:
-    _mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV, f"size={size},mode={mode},uid={uid},gid={uid}")
+    _mount(
+        "tmpfs",
+        target,
+        "tmpfs",
+        MS_NOSUID | MS_NODEV,
+        f"size={size},mode={mode},uid={uid},gid={uid}",
+    )
 
 
 def _enter_cgroup(procs_files: list[str]) -> None:
@@ -78,7 +97,8 @@ def _enter_cgroup(procs_files: list[str]) -> None:
 
 
 def _private_view(job: str, uid: int, limits: dict[str, int]) -> None:
-    """Mounts of the child's own (it is process 1 of a new PID namespace, still root)."""
+    """Mounts of the child's own (it is process 1 of a new PID namespace, still
+    root)."""
     _mount("none", "/", None, MS_REC | MS_PRIVATE)
     _mount(f"{JOBS}/{job}", JOB, None, MS_BIND)
     _mount("none", JOB, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
@@ -91,7 +111,8 @@ def _private_view(job: str, uid: int, limits: dict[str, int]) -> None:
 
 
 def _drop_privileges(uid: int, limits: dict[str, int]) -> None:
-    """Limits, no capabilities (bounding set included), an unprivileged user id, ``no_new_privs``."""
+    """Limits, no capabilities (bounding set included), an unprivileged user id,
+    ``no_new_privs``."""
     for name, value in (
         ("RLIMIT_AS", limits["memory_bytes"]),
         ("RLIMIT_CPU", limits["cpu_seconds"]),
@@ -103,18 +124,24 @@ def _drop_privileges(uid: int, limits: dict[str, int]) -> None:
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     last_capability = int(Path("/proc/sys/kernel/cap_last_cap").read_text())
     for capability in range(last_capability + 1):
-        _check(_libc.prctl(PR_CAPBSET_DROP, capability, 0, 0, 0), "drop the bounding set")
+        _check(
+            _libc.prctl(PR_CAPBSET_DROP, capability, 0, 0, 0), "drop the bounding set"
+        )
     os.setgroups([])
     os.setresgid(uid, uid, uid)
     os.setresuid(uid, uid, uid)
     _check(_libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
-    import seccomp  # beside this file: no namespaces, mounts, keyrings, ptrace, ... from here on
+    import seccomp  # beside this file
 
-    seccomp.install()
+    seccomp.install()  # no namespaces, mounts, keyrings, ptrace, ... from here on
     status = dict(
-        line.split(":\t", 1) for line in Path("/proc/self/status").read_text().splitlines() if ":\t" in line
+        line.split(":\t", 1)
+        for line in Path("/proc/self/status").read_text().splitlines()
+        if ":\t" in line
     )
-    if os.getuid() != uid or any(int(status[key], 16) for key in ("CapEff", "CapPrm", "CapBnd", "CapAmb")):
+    if os.getuid() != uid or any(
+        int(status[key], 16) for key in ("CapEff", "CapPrm", "CapBnd", "CapAmb")
+    ):
         raise OSError("the child kept a privilege")
 
 
@@ -124,7 +151,10 @@ def _child(request: dict[str, Any], environment: dict[str, str]) -> None:
     try:
         _enter_cgroup(request["procs"])
         _check(
-            _libc.unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS), "unshare"
+            _libc.unshare(
+                CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS
+            ),
+            "unshare",
         )
         learner = os.fork()
         if learner:  # stays behind to pass on the learner's exit status
@@ -143,7 +173,8 @@ def _child(request: dict[str, Any], environment: dict[str, str]) -> None:
 
             runner.run(Path(JOB))
             code = 0
-    except BaseException as error:  # noqa: BLE001 -- a failed setup ends this child, never the zygote
+    except BaseException as error:  # noqa: BLE001
+        # a failed setup ends this child, never the zygote
         code = 71
         _report_setup_failure(error)
     finally:
@@ -151,8 +182,12 @@ def _child(request: dict[str, Any], environment: dict[str, str]) -> None:
 
 
 def _report_setup_failure(error: BaseException) -> None:
-    """Tell the grader (it becomes a note in the feedback) why the sandboxed child could not start."""
-    message = {"event": "setup_failed", "message": f"{type(error).__name__}: {error}"[:300]}
+    """Tell the grader (it becomes a note in the feedback) why the sandboxed child
+    could not start."""
+    message = {
+        "event": "setup_failed",
+        "message": f"{type(error).__name__}: {error}"[:300],
+    }
     try:
         os.write(MESSAGE_FD, (json.dumps(message) + "\n").encode())
     except OSError:

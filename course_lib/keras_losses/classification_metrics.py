@@ -51,12 +51,15 @@ def soft_fbeta(y_true: Any, y_pred: Any, beta: float = 1.0, axis: Any = None) ->
 
 @keras.saving.register_keras_serializable(package="course_lib")
 class SoftFBeta(keras.losses.Loss):
-    """Soft F-beta loss as a ``keras.losses.Loss``: holds ``beta`` and ``axis``, saves and reloads.
+    """Soft F-beta loss as a ``keras.losses.Loss``: holds ``beta`` and ``axis``,
+    saves and reloads.
 
     >>> loss = SoftFBeta(beta=2.0)
     >>> loss.get_config()
-    {'name': 'soft_fbeta', 'reduction': 'sum_over_batch_size', 'beta': 2.0, 'axis': None}
-    >>> float(loss(ops.array([[1.], [1.], [1.], [0.]]), ops.array([[0.9], [0.9], [0.], [0.2]])))
+    {'name': 'soft_fbeta', 'reduction': 'sum_over_batch_size',
+     'beta': 2.0, 'axis': None}
+    >>> float(loss(ops.array([[1.], [1.], [1.], [0.]]),
+    ...            ops.array([[0.9], [0.9], [0.], [0.2]])))
     0.35714...
     """
 

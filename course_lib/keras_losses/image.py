@@ -27,7 +27,8 @@ __all__ = ["SSIMLoss", "ssim_loss", "SSIML1Loss", "ssim_l1_loss"]
 
 
 def _filter(x: Any, window: np.ndarray) -> Any:
-    r"""Local weighted means :math:`\sum_q w_q x_{p+q}` at the valid positions of ``(B, H, W, C)``."""
+    r"""Local weighted means :math:`\sum_q w_q x_{p+q}` at the valid positions of
+    ``(B, H, W, C)``."""
     channels = x.shape[-1]
     kernel = np.tile(window[:, :, None, None], (1, 1, channels, 1)).astype(
         keras.backend.standardize_dtype(x.dtype)
@@ -42,7 +43,8 @@ def _images(y_true: Any, y_pred: Any) -> tuple[Any, Any]:
         y_true, y_pred = ops.expand_dims(y_true, -1), ops.expand_dims(y_pred, -1)
     if len(y_pred.shape) != 4 or tuple(y_true.shape) != tuple(y_pred.shape):
         raise ValueError(
-            "y_true and y_pred must be image batches of the same shape (B, H, W, C) or (B, H, W); "
+            "y_true and y_pred must be image batches of the same shape "
+            "(B, H, W, C) or (B, H, W); "
             f"got {tuple(y_true.shape)} and {tuple(y_pred.shape)}."
         )
     if y_pred.shape[-1] is None:
@@ -50,37 +52,56 @@ def _images(y_true: Any, y_pred: Any) -> tuple[Any, Any]:
     return y_true, y_pred
 
 
-def _ssim_per_image(y_true: Any, y_pred: Any, max_val: float, window: np.ndarray) -> Any:
+def _ssim_per_image(
+    y_true: Any, y_pred: Any, max_val: float, window: np.ndarray
+) -> Any:
     c1, c2 = (K1 * max_val) ** 2, (K2 * max_val) ** 2
     # One depthwise convolution filters the five maps at once: x, y, x^2, y^2, xy.
-    stacked = ops.concatenate([y_true, y_pred, y_true * y_true, y_pred * y_pred, y_true * y_pred], axis=-1)
-    mu_x, mu_y, mean_xx, mean_yy, mean_xy = ops.split(_filter(stacked, window), 5, axis=-1)
-    var_x, var_y, cov_xy = mean_xx - mu_x * mu_x, mean_yy - mu_y * mu_y, mean_xy - mu_x * mu_y
+    stacked = ops.concatenate(
+        [y_true, y_pred, y_true * y_true, y_pred * y_pred, y_true * y_pred], axis=-1
+    )
+    mu_x, mu_y, mean_xx, mean_yy, mean_xy = ops.split(
+        _filter(stacked, window), 5, axis=-1
+    )
+    var_x, var_y, cov_xy = (
+        mean_xx - mu_x * mu_x,
+        mean_yy - mu_y * mu_y,
+        mean_xy - mu_x * mu_y,
+    )
     numerator = (2 * mu_x * mu_y + c1) * (2 * cov_xy + c2)
     denominator = (mu_x * mu_x + mu_y * mu_y + c1) * (var_x + var_y + c2)
     return ops.mean(numerator / denominator, axis=(1, 2, 3))
 
 
 def ssim_loss(y_true: Any, y_pred: Any, max_val: float = 1.0, window: Any = 7) -> Any:
-    r""":math:`1 - \operatorname{SSIM}` per image, as :func:`course_lib.losses.ssim_loss`."""
+    r""":math:`1 - \operatorname{SSIM}` per image, as
+    :func:`course_lib.losses.ssim_loss`."""
     max_val, window = check_max_val(max_val), check_window(window)
     y_true, y_pred = _images(y_true, y_pred)
     return 1 - _ssim_per_image(y_true, y_pred, max_val, window)
 
 
-def ssim_l1_loss(y_true: Any, y_pred: Any, alpha: float = 0.84, max_val: float = 1.0, window: Any = 7) -> Any:
+def ssim_l1_loss(
+    y_true: Any, y_pred: Any, alpha: float = 0.84, max_val: float = 1.0, window: Any = 7
+) -> Any:
     r""":math:`\alpha(1-\operatorname{SSIM}) + (1-\alpha)\ell_1` per image, as
     :func:`course_lib.losses.ssim_l1_loss`."""
     alpha = check_interval("alpha", alpha, 0.0, 1.0)
     max_val, window = check_max_val(max_val), check_window(window)
     y_true, y_pred = _images(y_true, y_pred)
     structural = 1 - _ssim_per_image(y_true, y_pred, max_val, window)
-    return alpha * structural + (1 - alpha) * ops.mean(ops.abs(y_true - y_pred), axis=(1, 2, 3))
+    return alpha * structural + (1 - alpha) * ops.mean(
+        ops.abs(y_true - y_pred), axis=(1, 2, 3)
+    )
 
 
 def _window_config(window: Any) -> Any:
     check_window(window)
-    return window if isinstance(window, int) else np.asarray(window, dtype=np.float64).tolist()
+    return (
+        window
+        if isinstance(window, int)
+        else np.asarray(window, dtype=np.float64).tolist()
+    )
 
 
 @keras.saving.register_keras_serializable(package="course_lib")
@@ -125,7 +146,9 @@ class SSIML1Loss(keras.losses.Loss):
         self.window = _window_config(window)
 
     def call(self, y_true: Any, y_pred: Any) -> Any:
-        return ssim_l1_loss(y_true, y_pred, alpha=self.alpha, max_val=self.max_val, window=self.window)
+        return ssim_l1_loss(
+            y_true, y_pred, alpha=self.alpha, max_val=self.max_val, window=self.window
+        )
 
     def get_config(self) -> dict[str, Any]:
         config = {"alpha": self.alpha, "max_val": self.max_val, "window": self.window}

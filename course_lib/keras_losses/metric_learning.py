@@ -24,7 +24,9 @@ from typing import Any
 
 import keras
 from keras import ops
-from keras.src.backend import set_keras_mask  # what keras.losses.circle uses; not public
+from keras.src.backend import (
+    set_keras_mask,
+)  # what keras.losses.circle uses; not public
 
 from course_lib.losses.metric_learning import MININGS, _check_margin, _check_mining
 
@@ -43,7 +45,8 @@ _INF = float("inf")
 
 
 def _squared_distances(embeddings):
-    """``(B, B)`` squared Euclidean distances, from the differences (exact 0 on the diagonal)."""
+    """``(B, B)`` squared Euclidean distances, from the differences (exact 0 on the
+    diagonal)."""
     difference = ops.expand_dims(embeddings, 1) - ops.expand_dims(embeddings, 0)
     return ops.sum(ops.square(difference), axis=-1)
 
@@ -58,14 +61,21 @@ def _masks(labels, batch):
 
 
 def _prepare(y_true, y_pred):
-    """Labels as a flat vector (only compared for equality) and embeddings as a tensor."""
-    return ops.reshape(ops.convert_to_tensor(y_true), (-1,)), ops.convert_to_tensor(y_pred)
+    """Labels as a flat vector (only compared for equality), embeddings as a tensor."""
+    return ops.reshape(ops.convert_to_tensor(y_true), (-1,)), ops.convert_to_tensor(
+        y_pred
+    )
 
 
 def _batch_all(distance, positive, negative, margins):
-    hinge = ops.expand_dims(distance, 2) - ops.expand_dims(distance, 1) + ops.expand_dims(margins, 1)
+    hinge = (
+        ops.expand_dims(distance, 2)
+        - ops.expand_dims(distance, 1)
+        + ops.expand_dims(margins, 1)
+    )
     valid = ops.cast(
-        ops.logical_and(ops.expand_dims(positive, 2), ops.expand_dims(negative, 1)), distance.dtype
+        ops.logical_and(ops.expand_dims(positive, 2), ops.expand_dims(negative, 1)),
+        distance.dtype,
     )
     count = ops.sum(valid, axis=(1, 2))
     return ops.sum(ops.relu(hinge) * valid, axis=(1, 2)) / ops.maximum(count, 1.0)
@@ -83,7 +93,9 @@ def _batch_hard(distance, positive, negative, margins):
 def _semi_hard(distance, positive, negative, margin):
     anchor_positive = ops.expand_dims(distance, 2)
     anchor_negative = ops.expand_dims(distance, 1)
-    further = ops.logical_and(ops.expand_dims(negative, 1), ops.greater(anchor_negative, anchor_positive))
+    further = ops.logical_and(
+        ops.expand_dims(negative, 1), ops.greater(anchor_negative, anchor_positive)
+    )
     closest_further = ops.min(ops.where(further, anchor_negative, _INF), axis=2)
     furthest = ops.max(ops.where(negative, distance, -_INF), axis=1, keepdims=True)
     chosen = ops.where(ops.any(further, axis=2), closest_further, furthest)
@@ -94,7 +106,8 @@ def _semi_hard(distance, positive, negative, margin):
 
 
 def _with_anchor_mask(values, positive, negative):
-    """Zero the anchors without a positive or a negative and mask them out (as Keras' circle)."""
+    """Zero the anchors without a positive or a negative and mask them out (as
+    Keras' circle)."""
     valid = ops.logical_and(ops.any(positive, axis=1), ops.any(negative, axis=1))
     values = ops.where(valid, values, 0.0)
     set_keras_mask(values, valid)
@@ -117,7 +130,8 @@ def contrastive(y_true, y_pred, margin=1.0):
 
 
 def triplet(y_true, y_pred, margin=0.2, mining="all"):
-    """Per-anchor triplet loss on squared Euclidean distances; ``mining`` as in NumPy."""
+    """Per-anchor triplet loss on squared Euclidean distances; ``mining`` as in
+    NumPy."""
     mining = _check_mining(mining)
     y_true, y_pred = _prepare(y_true, y_pred)
     distance = _squared_distances(y_pred)
@@ -142,8 +156,14 @@ def quadruplet(y_true, y_pred, margin=0.2, margin2=0.1):
         ops.logical_and(ops.expand_dims(negative, 2), ops.expand_dims(negative, 1)),
         ops.expand_dims(negative, 0),
     )
-    closest_pair = ops.min(ops.where(pairs, ops.expand_dims(distance, 0), _INF), axis=(1, 2))
-    second = ops.where(ops.any(pairs, axis=(1, 2)), ops.relu(hardest_positive - closest_pair + margin2), 0.0)
+    closest_pair = ops.min(
+        ops.where(pairs, ops.expand_dims(distance, 0), _INF), axis=(1, 2)
+    )
+    second = ops.where(
+        ops.any(pairs, axis=(1, 2)),
+        ops.relu(hardest_positive - closest_pair + margin2),
+        0.0,
+    )
     return _with_anchor_mask(first + second, positive, negative)
 
 
@@ -165,15 +185,20 @@ def adaptive_triplet(y_true, y_pred, margin=0.2, mining="all"):
     )
     margins = ops.stop_gradient(margins)
     function = _batch_hard if mining == "hard" else _batch_all
-    return _with_anchor_mask(function(distance, positive, negative, margins), positive, negative)
+    return _with_anchor_mask(
+        function(distance, positive, negative, margins), positive, negative
+    )
 
 
 class _Wrapper(keras.losses.Loss):
-    """A Keras loss class around one of the functions above (keyword options kept for ``get_config``)."""
+    """A Keras loss class around one of the functions above (keyword options kept
+    for ``get_config``)."""
 
     fn: Any = None
 
-    def __init__(self, reduction="sum_over_batch_size", name=None, dtype=None, **options):
+    def __init__(
+        self, reduction="sum_over_batch_size", name=None, dtype=None, **options
+    ):
         super().__init__(name=name, reduction=reduction, dtype=dtype)
         self.options = options
 
@@ -190,17 +215,31 @@ class Contrastive(_Wrapper):
 
     fn = staticmethod(contrastive)
 
-    def __init__(self, margin=1.0, reduction="sum_over_batch_size", name="contrastive", dtype=None):
+    def __init__(
+        self,
+        margin=1.0,
+        reduction="sum_over_batch_size",
+        name="contrastive",
+        dtype=None,
+    ):
         super().__init__(reduction, name, dtype, margin=_check_margin("margin", margin))
 
 
 @keras.saving.register_keras_serializable(package="course_lib")
 class Triplet(_Wrapper):
-    """Keras class of :func:`triplet`; anchors without a positive or a negative are left out."""
+    """Keras class of :func:`triplet`; anchors without a positive or a negative are
+    left out."""
 
     fn = staticmethod(triplet)
 
-    def __init__(self, margin=0.2, mining="all", reduction="sum_over_batch_size", name="triplet", dtype=None):
+    def __init__(
+        self,
+        margin=0.2,
+        mining="all",
+        reduction="sum_over_batch_size",
+        name="triplet",
+        dtype=None,
+    ):
         super().__init__(
             reduction,
             name,
@@ -212,12 +251,18 @@ class Triplet(_Wrapper):
 
 @keras.saving.register_keras_serializable(package="course_lib")
 class Quadruplet(_Wrapper):
-    """Keras class of :func:`quadruplet`; anchors without a positive or a negative are left out."""
+    """Keras class of :func:`quadruplet`; anchors without a positive or a negative
+    are left out."""
 
     fn = staticmethod(quadruplet)
 
     def __init__(
-        self, margin=0.2, margin2=0.1, reduction="sum_over_batch_size", name="quadruplet", dtype=None
+        self,
+        margin=0.2,
+        margin2=0.1,
+        reduction="sum_over_batch_size",
+        name="quadruplet",
+        dtype=None,
     ):
         super().__init__(
             reduction,
@@ -230,12 +275,18 @@ class Quadruplet(_Wrapper):
 
 @keras.saving.register_keras_serializable(package="course_lib")
 class AdaptiveTriplet(_Wrapper):
-    """Keras class of :func:`adaptive_triplet`; anchors without a positive or a negative are left out."""
+    """Keras class of :func:`adaptive_triplet`; anchors without a positive or a
+    negative are left out."""
 
     fn = staticmethod(adaptive_triplet)
 
     def __init__(
-        self, margin=0.2, mining="all", reduction="sum_over_batch_size", name="adaptive_triplet", dtype=None
+        self,
+        margin=0.2,
+        mining="all",
+        reduction="sum_over_batch_size",
+        name="adaptive_triplet",
+        dtype=None,
     ):
         super().__init__(
             reduction,

@@ -1,4 +1,5 @@
-r"""Keras version of the hybrid BCE + Dice loss of :mod:`course_lib.losses.segmentation`.
+r"""Keras version of the hybrid BCE + Dice loss of
+:mod:`course_lib.losses.segmentation`.
 
 Written with ``keras.ops`` only, so it runs on any backend and trains a model.
 It computes exactly the NumPy :func:`course_lib.losses.bce_dice`:
@@ -17,15 +18,25 @@ from typing import Any
 import keras
 from keras import ops
 
-from course_lib.losses._validation import EPSILON, check_axis_argument, check_bool, check_interval
+from course_lib.losses._validation import (
+    EPSILON,
+    check_axis_argument,
+    check_bool,
+    check_interval,
+)
 
 __all__ = ["BCEDice", "bce_dice"]
 
 
 def bce_dice(
-    y_true: Any, y_pred: Any, bce_weight: float = 0.5, from_logits: bool = False, axis: Any = None
+    y_true: Any,
+    y_pred: Any,
+    bce_weight: float = 0.5,
+    from_logits: bool = False,
+    axis: Any = None,
 ) -> Any:
-    r"""Hybrid :math:`w\,\overline{\text{BCE}} + (1-w)\,\text{Dice}` written with ``keras.ops``.
+    r"""Hybrid :math:`w\,\overline{\text{BCE}} + (1-w)\,\text{Dice}` written with
+    ``keras.ops``.
 
     Probabilities are clipped to :math:`[\epsilon, 1-\epsilon]` inside the
     logarithms only; logits use :math:`\max(z,0) - zy + \log(1+e^{-|z|})`.
@@ -52,7 +63,8 @@ def bce_dice(
 
 @keras.saving.register_keras_serializable(package="course_lib")
 class BCEDice(keras.losses.Loss):
-    """Keras loss class of :func:`bce_dice`; ``model.compile(loss=BCEDice(axis=(1, 2, 3)))``.
+    """Keras loss class of :func:`bce_dice`;
+    ``model.compile(loss=BCEDice(axis=(1, 2, 3)))``.
 
     >>> loss = BCEDice(bce_weight=0.0)
     >>> round(float(loss([[1., 0.]], [[1., 0.]])), 4)  # perfect overlap
@@ -75,7 +87,11 @@ class BCEDice(keras.losses.Loss):
 
     def call(self, y_true: Any, y_pred: Any) -> Any:
         return bce_dice(
-            y_true, y_pred, bce_weight=self.bce_weight, from_logits=self.from_logits, axis=self.axis
+            y_true,
+            y_pred,
+            bce_weight=self.bce_weight,
+            from_logits=self.from_logits,
+            axis=self.axis,
         )
 
     def get_config(self) -> dict[str, Any]:

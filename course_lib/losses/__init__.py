@@ -41,9 +41,12 @@ _FAMILIES = (
 )  # fmt: skip
 
 #: Every public loss, by its Keras name (snake_case functions and CamelCase classes).
-ALL_LOSSES: dict[str, Any] = {name: getattr(module, name) for module in _FAMILIES for name in module.__all__}
+ALL_LOSSES: dict[str, Any] = {
+    name: getattr(module, name) for module in _FAMILIES for name in module.__all__
+}
 
-#: The class that wraps each loss function, e.g. ``"huber" -> "Huber"`` (read off the classes).
+#: The class that wraps each loss function, e.g. ``"huber" -> "Huber"`` (read off the
+#: classes).
 CLASS_OF_FUNCTION: dict[str, str] = {
     obj().fn.__name__: name
     for name, obj in ALL_LOSSES.items()
@@ -60,7 +63,13 @@ ALIASES: dict[str, str] = {
     "bce": "binary_crossentropy", "BCE": "binary_crossentropy",
 }  # fmt: skip
 
-globals().update({alias: ALL_LOSSES[target] for alias, target in ALIASES.items() if target in ALL_LOSSES})
+globals().update(
+    {
+        alias: ALL_LOSSES[target]
+        for alias, target in ALIASES.items()
+        if target in ALL_LOSSES
+    }
+)
 
 
 def get(identifier: str | Loss | Any) -> Any:
@@ -80,7 +89,9 @@ def get(identifier: str | Loss | Any) -> Any:
     if callable(identifier) and not isinstance(identifier, str):
         return identifier
     if not isinstance(identifier, str):
-        raise TypeError(f"identifier must be a loss name or a callable; got {identifier!r}.")
+        raise TypeError(
+            f"identifier must be a loss name or a callable; got {identifier!r}."
+        )
     name = ALIASES.get(identifier, identifier)
     if name not in ALL_LOSSES:
         raise ValueError(
@@ -91,5 +102,12 @@ def get(identifier: str | Loss | Any) -> Any:
     return found() if isinstance(found, type) else found
 
 
-__all__ = ["CLASS_OF_FUNCTION", "Loss", "LossFunctionWrapper", "REDUCTIONS", "get", "reduce_weighted_values"]
+__all__ = [
+    "CLASS_OF_FUNCTION",
+    "Loss",
+    "LossFunctionWrapper",
+    "REDUCTIONS",
+    "get",
+    "reduce_weighted_values",
+]
 __all__ += list(ALL_LOSSES) + list(ALIASES)

@@ -79,12 +79,15 @@ class Loss:
         """Per-sample loss values; subclasses must override this."""
         raise NotImplementedError(f"{type(self).__name__} must implement call().")
 
-    def output_mask(self, y_true: np.ndarray, y_pred: np.ndarray, values: np.ndarray) -> np.ndarray | None:
+    def output_mask(
+        self, y_true: np.ndarray, y_pred: np.ndarray, values: np.ndarray
+    ) -> np.ndarray | None:
         """Values the loss itself asks to leave out (``None``: keep all)."""
         return None
 
     def get_config(self) -> dict[str, Any]:
-        """The constructor arguments, so that ``type(loss)(**loss.get_config())`` clones it."""
+        """The constructor arguments, so that ``type(loss)(**loss.get_config())``
+        clones it."""
         config: dict[str, Any] = {"name": self.name, "reduction": self.reduction}
         if self.dtype is not None:
             config["dtype"] = self.dtype.name
@@ -95,7 +98,9 @@ class Loss:
         return cls(**config)
 
     def __repr__(self) -> str:
-        arguments = ", ".join(f"{key}={value!r}" for key, value in self.get_config().items())
+        arguments = ", ".join(
+            f"{key}={value!r}" for key, value in self.get_config().items()
+        )
         return f"{type(self).__name__}({arguments})"
 
 

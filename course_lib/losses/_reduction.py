@@ -13,7 +13,8 @@ values in total, the reductions are
 .. math::
 
     \\texttt{sum} = \\sum_i w_i \\ell_i, \\qquad
-    \\texttt{sum\\_over\\_batch\\_size} = \\texttt{mean} = \\frac{1}{N}\\sum_i w_i \\ell_i,
+    \\texttt{sum\\_over\\_batch\\_size} = \\texttt{mean}
+    = \\frac{1}{N}\\sum_i w_i \\ell_i,
     \\qquad
     \\texttt{mean\\_with\\_sample\\_weight} = \\frac{\\sum_i w_i \\ell_i}{\\sum_i w_i}.
 
@@ -30,7 +31,14 @@ from numpy.typing import ArrayLike
 from course_lib.losses._validation import align_ranks, as_numeric_array
 
 #: Every reduction Keras 3 accepts (``None`` means the same as ``"none"``).
-REDUCTIONS = ("sum_over_batch_size", "sum", "mean", "mean_with_sample_weight", "none", None)
+REDUCTIONS = (
+    "sum_over_batch_size",
+    "sum",
+    "mean",
+    "mean_with_sample_weight",
+    "none",
+    None,
+)
 
 
 def standardize_reduction(reduction: str | None) -> str | None:
@@ -76,21 +84,25 @@ def _check_weights_fit(weights: np.ndarray, values: np.ndarray, name: str) -> No
     fits = same_rank or (aligned.ndim < aligned_values.ndim and aligned.size == 1)
     if not fits and values.ndim == 0:
         raise ValueError(
-            f"{name} of shape {weights.shape} does not fit: the loss produced a single value, so only "
-            "a scalar weight applies. A rank-1 y_true is ONE sample for losses that average over the "
-            "last axis; reshape y to (N, 1) for N samples."
+            f"{name} of shape {weights.shape} does not fit: the loss produced a "
+            "single value, so only a scalar weight applies. A rank-1 y_true is ONE "
+            "sample for losses that average over the last axis; reshape y to "
+            "(N, 1) for N samples."
         )
     if not fits:
         per_sample = values.shape[:1] + (1,) * (values.ndim - 1)
         raise ValueError(
-            f"{name} of shape {weights.shape} does not fit the per-sample losses of shape "
-            f"{values.shape}: give a scalar, one weight per sample {per_sample} or one per "
-            f"value {values.shape}."
+            f"{name} of shape {weights.shape} does not fit the per-sample losses "
+            f"of shape {values.shape}: give a scalar, one weight per sample "
+            f"{per_sample} or one per value {values.shape}."
         )
 
 
 def apply_mask(
-    sample_weight: np.ndarray | None, mask: np.ndarray | None, values: np.ndarray, reduction: str | None
+    sample_weight: np.ndarray | None,
+    mask: np.ndarray | None,
+    values: np.ndarray,
+    reduction: str | None,
 ) -> np.ndarray | None:
     """Fold a boolean ``mask`` into the sample weights.
 
@@ -103,7 +115,8 @@ def apply_mask(
     mask = as_numeric_array(mask, "mask").astype(bool)
     if mask.shape != values.shape:
         raise ValueError(
-            f"mask must have the shape of the per-sample losses {values.shape}; got {mask.shape}."
+            f"mask must have the shape of the per-sample losses {values.shape}; "
+            f"got {mask.shape}."
         )
     float_mask = mask.astype(values.dtype)
     if reduction in ("mean", "sum_over_batch_size"):
@@ -115,7 +128,9 @@ def apply_mask(
     return sample_weight * float_mask
 
 
-def reduce_values(values: np.ndarray, sample_weight: np.ndarray | None, reduction: str | None) -> np.ndarray:
+def reduce_values(
+    values: np.ndarray, sample_weight: np.ndarray | None, reduction: str | None
+) -> np.ndarray:
     """Reduce already weighted values; scalars and empty vectors come back unreduced."""
     if reduction in (None, "none") or values.shape in ((), (0,)):
         return values
@@ -173,11 +188,15 @@ def reduce_weighted_values(
     reduction = standardize_reduction(reduction)
     values = np.asarray(values)
     if sample_weight is not None:
-        sample_weight = as_numeric_array(sample_weight, "sample_weight").astype(values.dtype)
+        sample_weight = as_numeric_array(sample_weight, "sample_weight").astype(
+            values.dtype
+        )
         _check_weights_fit(sample_weight, values, "sample_weight")
     sample_weight = apply_mask(sample_weight, mask, values, reduction)
     if sample_weight is not None:
         values, sample_weight = align_ranks(values, sample_weight)
         values = values * sample_weight
     reduced = reduce_values(values, sample_weight, reduction)
-    return reduced[()] if reduced.ndim == 0 else reduced  # a NumPy scalar, not a 0-d array
+    return (
+        reduced[()] if reduced.ndim == 0 else reduced
+    )  # a NumPy scalar, not a 0-d array

@@ -31,7 +31,9 @@ def result_dtype(x: Any, dtype: DTypeLike | None = None) -> np.dtype:
     if dtype is not None:
         dtype = np.dtype(dtype)
         if dtype.kind not in _FLOAT_KINDS:
-            raise TypeError(f"dtype must be a floating dtype such as 'float32'; got {dtype}.")
+            raise TypeError(
+                f"dtype must be a floating dtype such as 'float32'; got {dtype}."
+            )
         return dtype
     if isinstance(x, (np.ndarray, np.generic)) and x.dtype.kind in _FLOAT_KINDS:
         return x.dtype
@@ -45,21 +47,28 @@ def as_numeric_array(x: ArrayLike, name: str) -> np.ndarray:
     try:
         array = np.asarray(x)
     except (ValueError, TypeError) as error:  # ragged nested lists
-        raise TypeError(f"{name} must be a rectangular array of numbers: {error}") from None
+        raise TypeError(
+            f"{name} must be a rectangular array of numbers: {error}"
+        ) from None
     if array.dtype.kind not in _NUMERIC_KINDS:
         raise TypeError(
-            f"{name} must contain real numbers (bool, int or float); got an array of dtype {array.dtype}."
+            f"{name} must contain real numbers (bool, int or float); "
+            f"got an array of dtype {array.dtype}."
         )
     return array
 
 
-def as_float_array(x: ArrayLike, name: str, dtype: DTypeLike | None = None) -> np.ndarray:
-    """Convert ``x`` to a floating array (see :func:`result_dtype` for the dtype rule)."""
+def as_float_array(
+    x: ArrayLike, name: str, dtype: DTypeLike | None = None
+) -> np.ndarray:
+    """Convert ``x`` to a floating array (:func:`result_dtype` gives the dtype rule)."""
     array = as_numeric_array(x, name)
     return array.astype(result_dtype(x, dtype), copy=False)
 
 
-def align_ranks(x1: np.ndarray, x2: np.ndarray, expand_rank_1: bool = True) -> tuple[np.ndarray, np.ndarray]:
+def align_ranks(
+    x1: np.ndarray, x2: np.ndarray, expand_rank_1: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
     """Make two arrays the same rank by adding or dropping one trailing axis of size 1.
 
     This is Keras' rule for ``y_true``/``y_pred`` and for losses/``sample_weight``:
@@ -118,7 +127,9 @@ def as_class_ids(y: ArrayLike, name: str, num_classes: int) -> np.ndarray:
     array = as_numeric_array(y, name)
     if array.dtype.kind == "f":
         if not np.all(np.isfinite(array)) or np.any(array != np.round(array)):
-            raise ValueError(f"{name} must hold integer class ids; got non-integer values.")
+            raise ValueError(
+                f"{name} must hold integer class ids; got non-integer values."
+            )
     ids = array.astype(np.int64)
     if ids.size and (ids.min() < 0 or ids.max() >= num_classes):
         raise ValueError(
@@ -129,16 +140,20 @@ def as_class_ids(y: ArrayLike, name: str, num_classes: int) -> np.ndarray:
 
 
 def check_axis(axis: Any, ndim: int, name: str = "axis") -> int:
-    """Return ``axis`` as a non-negative int, or raise for bools and out-of-range values."""
+    """Return ``axis`` as a non-negative int, or raise for bools and out-of-range
+    values."""
     if isinstance(axis, bool) or not isinstance(axis, Integral):
-        raise TypeError(f"{name} must be an int; got {axis!r} of type {type(axis).__name__}.")
+        raise TypeError(
+            f"{name} must be an int; got {axis!r} of type {type(axis).__name__}."
+        )
     if not -ndim <= axis < ndim:
         raise ValueError(f"{name}={axis} is out of range for an input of rank {ndim}.")
     return int(axis) % ndim
 
 
 def check_axes(axis: Any, ndim: int, name: str = "axis") -> tuple[int, ...] | None:
-    """Like :func:`check_axis` but also accepts ``None`` (all axes) or a tuple of ints."""
+    """Like :func:`check_axis` but also accepts ``None`` (all axes) or a tuple of
+    ints."""
     if axis is None:
         return None
     if isinstance(axis, (tuple, list)):
@@ -150,8 +165,10 @@ def check_axes(axis: Any, ndim: int, name: str = "axis") -> tuple[int, ...] | No
 
 
 def check_real(name: str, value: Any) -> float:
-    """Return ``value`` as a float, refusing non-numbers (and bools) with a ``TypeError``."""
-    if isinstance(value, bool) or not isinstance(value, (Real, np.floating, np.integer)):
+    """Return ``value`` as a float; non-numbers (and bools) raise a ``TypeError``."""
+    if isinstance(value, bool) or not isinstance(
+        value, (Real, np.floating, np.integer)
+    ):
         raise TypeError(f"{name} must be a real number; got {value!r}.")
     value = float(value)
     if not np.isfinite(value):
@@ -176,18 +193,22 @@ def check_interval(
     low_open: bool = False,
     high_open: bool = False,
 ) -> float:
-    """A finite real number in the interval given by ``low``, ``high`` and the open flags."""
+    """A finite real number in the interval given by ``low``, ``high`` and the open
+    flags."""
     value = check_real(name, value)
     too_low = value <= low if low_open else value < low
     too_high = value >= high if high_open else value > high
     if too_low or too_high:
-        interval = f"{'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+        interval = (
+            f"{'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+        )
         raise ValueError(f"{name} must be in {interval}; got {value}.")
     return value
 
 
 def check_bool(name: str, value: Any) -> bool:
-    """A genuine ``bool`` (``from_logits="no"`` is truthy and would silently flip the maths)."""
+    """A genuine ``bool`` (``from_logits="no"`` is truthy and would silently flip the
+    maths)."""
     if not isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{name} must be True or False; got {value!r}.")
     return bool(value)
@@ -207,10 +228,14 @@ def check_axis_argument(axis: Any, name: str = "axis") -> int | tuple[int, ...] 
         return None
     items = tuple(axis) if isinstance(axis, (tuple, list)) else (axis,)
     if any(isinstance(a, bool) or not isinstance(a, Integral) for a in items):
-        raise TypeError(f"{name} must be None, an int or a tuple of ints; got {axis!r}.")
+        raise TypeError(
+            f"{name} must be None, an int or a tuple of ints; got {axis!r}."
+        )
     if len(set(items)) != len(items):
         raise ValueError(f"{name}={axis!r} repeats an axis.")
-    return tuple(int(a) for a in items) if isinstance(axis, (tuple, list)) else int(axis)
+    return (
+        tuple(int(a) for a in items) if isinstance(axis, (tuple, list)) else int(axis)
+    )
 
 
 def as_integer_labels(x: ArrayLike, name: str) -> np.ndarray:
@@ -223,6 +248,8 @@ def as_integer_labels(x: ArrayLike, name: str) -> np.ndarray:
     array([ 3, -1,  3])
     """
     array = as_numeric_array(x, name)
-    if array.dtype.kind == "f" and (not np.all(np.isfinite(array)) or np.any(array != np.round(array))):
+    if array.dtype.kind == "f" and (
+        not np.all(np.isfinite(array)) or np.any(array != np.round(array))
+    ):
         raise ValueError(f"{name} must hold integer labels; got non-integer values.")
     return array.astype(np.int64)

@@ -38,16 +38,25 @@ import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
 
 from course_lib.losses._base import LossFunctionWrapper
-from course_lib.losses._validation import EPSILON, as_pair, check_axis_argument, check_non_negative
+from course_lib.losses._validation import (
+    EPSILON,
+    as_pair,
+    check_axis_argument,
+    check_non_negative,
+)
 from course_lib.losses.segmentation import Axis, summed_axes
 
 __all__ = ["SoftFBeta", "soft_fbeta"]
 
 
 def soft_counts(
-    y_true: np.ndarray, y_pred: np.ndarray, axes: tuple[int, ...] | None, keepdims: bool = False
+    y_true: np.ndarray,
+    y_pred: np.ndarray,
+    axes: tuple[int, ...] | None,
+    keepdims: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The soft true positives, false positives and false negatives, summed over ``axes``.
+    """The soft true positives, false positives and false negatives, summed over
+    ``axes``.
 
     >>> y, p = np.array([1., 1., 0.]), np.array([0.9, 0.2, 0.4])
     >>> [float(c) for c in soft_counts(y, p, None)]  # TP, FP, FN
@@ -59,8 +68,11 @@ def soft_counts(
     return true_positives, false_positives, false_negatives
 
 
-def soft_fbeta(y_true: ArrayLike, y_pred: ArrayLike, beta: float = 1.0, axis: Axis = None) -> np.ndarray:
-    r"""Soft F-beta loss: one minus the F-beta score of the soft counts, summed over ``axis``.
+def soft_fbeta(
+    y_true: ArrayLike, y_pred: ArrayLike, beta: float = 1.0, axis: Axis = None
+) -> np.ndarray:
+    r"""Soft F-beta loss: one minus the F-beta score of the soft counts, summed over
+    ``axis``.
 
     Exactly the source article's formula, with Keras' :math:`\epsilon = 10^{-7}`
     in each of the three denominators:
@@ -87,10 +99,11 @@ def soft_fbeta(y_true: ArrayLike, y_pred: ArrayLike, beta: float = 1.0, axis: Ax
     Examples
     --------
     >>> y = [1., 1., 1., 0.]
-    >>> p = [0.9, 0.9, 0., 0.2]           # TP = 1.8, FP = 0.2, FN = 1.2: P = 0.9, R = 0.6
-    >>> soft_fbeta(y, p)                   # 1 - 2 * 0.54 / 1.5
+    >>> p = [0.9, 0.9, 0., 0.2]  # TP = 1.8, FP = 0.2, FN = 1.2: P = 0.9, R = 0.6
+    >>> soft_fbeta(y, p)          # 1 - 2 * 0.54 / 1.5
     np.float32(0.2800001)
-    >>> soft_fbeta([[1., 0.], [1., 1.]], [[0.8, 0.4], [0.5, 1.]], axis=-1)  # one per sample
+    >>> # one per sample
+    >>> soft_fbeta([[1., 0.], [1., 1.]], [[0.8, 0.4], [0.5, 1.]], axis=-1)
     array([0.27272743, 0.14285725], dtype=float32)
     """
     beta = check_non_negative("beta", beta)
@@ -113,7 +126,8 @@ class SoftFBeta(LossFunctionWrapper):
 
     Examples
     --------
-    >>> SoftFBeta(beta=2.0)([[1.], [1.], [1.], [0.]], [[0.9], [0.9], [0.], [0.2]])  # 1 - 5 PR / (4P + R)
+    >>> # 1 - 5 PR / (4P + R)
+    >>> SoftFBeta(beta=2.0)([[1.], [1.], [1.], [0.]], [[0.9], [0.9], [0.], [0.2]])
     np.float32(0.35714287)
     """
 
@@ -127,4 +141,11 @@ class SoftFBeta(LossFunctionWrapper):
     ) -> None:
         beta = check_non_negative("beta", beta)
         axis = check_axis_argument(axis)
-        super().__init__(soft_fbeta, reduction=reduction, name=name, dtype=dtype, beta=beta, axis=axis)
+        super().__init__(
+            soft_fbeta,
+            reduction=reduction,
+            name=name,
+            dtype=dtype,
+            beta=beta,
+            axis=axis,
+        )

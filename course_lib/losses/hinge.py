@@ -5,13 +5,13 @@ boundary by a margin of at least 1, and grows linearly (or quadratically)
 otherwise.  It is the loss of the support vector machine: it cares only about
 the sign and the margin of a score, never about calibrated probabilities.
 
-=====================  ==============================================  ================
-loss                   per-sample value                                labels
-=====================  ==============================================  ================
-hinge                  :math:`\frac1d\sum_j \max(1 - t_j\hat y_j, 0)`    :math:`t_j=\pm1`
-squared hinge          :math:`\frac1d\sum_j \max(1 - t_j\hat y_j, 0)^2`  :math:`t_j=\pm1`
-categorical hinge      :math:`\max(\text{neg} - \text{pos} + 1, 0)`      one-hot
-=====================  ==============================================  ================
+=================  ================================================  ================
+loss               per-sample value                                  labels
+=================  ================================================  ================
+hinge              :math:`\frac1d\sum_j \max(1 - t_j\hat y_j, 0)`    :math:`t_j=\pm1`
+squared hinge      :math:`\frac1d\sum_j \max(1 - t_j\hat y_j, 0)^2`  :math:`t_j=\pm1`
+categorical hinge  :math:`\max(\text{neg} - \text{pos} + 1, 0)`      one-hot
+=================  ================================================  ================
 
 The label trap
 --------------
@@ -40,7 +40,8 @@ __all__ = [
 
 
 def signed_labels(y_true: np.ndarray) -> np.ndarray:
-    r"""Keras' label rule for (squared) hinge: :math:`t = 2y - 1` if *all* of ``y_true`` is 0/1.
+    r"""Keras' label rule for (squared) hinge: :math:`t = 2y - 1` if *all* of
+    ``y_true`` is 0/1.
 
     Otherwise ``y_true`` is returned unchanged, for every entry.  This is a trap:
     one smoothed label (0.9) or a single -1 in the batch and the 0 labels stay 0,
@@ -169,7 +170,8 @@ class CategoricalHinge(LossFunctionWrapper):
 
     Examples
     --------
-    >>> CategoricalHinge()([[0., 1., 0.], [1., 0., 0.]], [[0.6, 1.2, 0.1], [2., 0., 0.]])
+    >>> CategoricalHinge()([[0., 1., 0.], [1., 0., 0.]],
+    ...                    [[0.6, 1.2, 0.1], [2., 0., 0.]])
     np.float32(0.2)
     """
 

@@ -14,8 +14,9 @@ image, with :math:`x` the reference (``y_true``) and :math:`y` the estimate
     \sigma_{xy} = \sum_q w_q x_{p+q} y_{p+q} - \mu_x \mu_y,
 
 .. math::
-    \operatorname{SSIM}_p = \frac{(2\mu_x\mu_y + C_1)\,(2\sigma_{xy} + C_2)}
-                                 {(\mu_x^2 + \mu_y^2 + C_1)\,(\sigma_x^2 + \sigma_y^2 + C_2)},
+    \operatorname{SSIM}_p =
+        \frac{(2\mu_x\mu_y + C_1)\,(2\sigma_{xy} + C_2)}
+             {(\mu_x^2 + \mu_y^2 + C_1)\,(\sigma_x^2 + \sigma_y^2 + C_2)},
     \qquad C_1 = (0.01 L)^2,\; C_2 = (0.03 L)^2,
 
 with :math:`L` the dynamic range (``max_val``).  The first factor compares
@@ -49,7 +50,12 @@ from numpy.lib.stride_tricks import sliding_window_view
 from numpy.typing import ArrayLike, DTypeLike
 
 from course_lib.losses._base import LossFunctionWrapper
-from course_lib.losses._validation import as_float_array, as_pair, check_interval, check_real
+from course_lib.losses._validation import (
+    as_float_array,
+    as_pair,
+    check_interval,
+    check_real,
+)
 
 __all__ = [
     "SSIMLoss", "ssim_loss",
@@ -61,7 +67,8 @@ K1, K2 = 0.01, 0.03
 
 
 def gaussian_window(size: int = 11, sigma: float = 1.5) -> np.ndarray:
-    r"""A 1-D Gaussian window :math:`w_i \propto e^{-(i - c)^2 / (2\sigma^2)}`, summing to 1.
+    r"""A 1-D Gaussian window :math:`w_i \propto e^{-(i - c)^2 / (2\sigma^2)}`,
+    summing to 1.
 
     Passed as ``window=`` it is used separably, :math:`w_{ij} = w_i w_j` --
     the window of Wang et al. (2004) and of :func:`tf.image.ssim` for
@@ -106,10 +113,13 @@ def check_window(window: Any) -> np.ndarray:
         weights = np.outer(weights, weights)
     if weights.ndim != 2 or weights.size == 0:
         raise ValueError(
-            f"window must be an int, a 1-D or a 2-D array of weights; got shape {weights.shape}."
+            "window must be an int, a 1-D or a 2-D array of weights; "
+            f"got shape {weights.shape}."
         )
     if not np.all(np.isfinite(weights)) or np.any(weights < 0) or weights.sum() <= 0:
-        raise ValueError("window weights must be finite, non-negative and have a positive sum.")
+        raise ValueError(
+            "window weights must be finite, non-negative and have a positive sum."
+        )
     return weights / weights.sum()
 
 
@@ -117,11 +127,15 @@ def check_max_val(max_val: Any) -> float:
     """The dynamic range :math:`L > 0` of the images (1 for [0, 1], 255 for 8-bit)."""
     max_val = check_real("max_val", max_val)
     if max_val <= 0:
-        raise ValueError(f"max_val must be > 0 (the dynamic range of the images); got {max_val}.")
+        raise ValueError(
+            f"max_val must be > 0 (the dynamic range of the images); got {max_val}."
+        )
     return max_val
 
 
-def as_images(y_true: ArrayLike, y_pred: ArrayLike, window: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def as_images(
+    y_true: ArrayLike, y_pred: ArrayLike, window: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Validate a pair of image batches; return them as ``(B, H, W, C)``.
 
     ``(B, H, W)`` gets a channel axis; the window must fit inside ``H x W``.
@@ -131,7 +145,8 @@ def as_images(y_true: ArrayLike, y_pred: ArrayLike, window: np.ndarray) -> tuple
         y_true, y_pred = y_true[..., np.newaxis], y_pred[..., np.newaxis]
     if y_pred.ndim != 4:
         raise ValueError(
-            f"images must have shape (batch, height, width, channels) or (batch, height, width); "
+            "images must have shape (batch, height, width, channels) or "
+            "(batch, height, width); "
             f"got shape {y_pred.shape}."
         )
     if window.shape[0] > y_pred.shape[1] or window.shape[1] > y_pred.shape[2]:
@@ -152,7 +167,9 @@ def local_filter(x: np.ndarray, window: np.ndarray) -> np.ndarray:
     array([[[2., 3.],
             [5., 6.]]])
     """
-    patches = sliding_window_view(x, window.shape, axis=(1, 2))  # (B, H', W', C, k1, k2)
+    patches = sliding_window_view(
+        x, window.shape, axis=(1, 2)
+    )  # (B, H', W', C, k1, k2)
     return np.einsum("bhwcij,ij->bhwc", patches, window.astype(x.dtype), optimize=True)
 
 
@@ -179,8 +196,11 @@ def ssim_map(
     return values, terms
 
 
-def ssim(y_true: ArrayLike, y_pred: ArrayLike, max_val: float = 1.0, window: Any = 7) -> np.ndarray:
-    r"""The SSIM index of each image pair, :math:`\frac{1}{P C}\sum_{p,c}\operatorname{SSIM}_{p,c}`.
+def ssim(
+    y_true: ArrayLike, y_pred: ArrayLike, max_val: float = 1.0, window: Any = 7
+) -> np.ndarray:
+    r"""The SSIM index of each image pair,
+    :math:`\frac{1}{P C}\sum_{p,c}\operatorname{SSIM}_{p,c}`.
 
     A *metric* in :math:`[-1, 1]` (1 only for identical images); see the module
     docstring for the formula.  ``window=7`` is the uniform 7x7 window.
@@ -195,7 +215,9 @@ def ssim(y_true: ArrayLike, y_pred: ArrayLike, max_val: float = 1.0, window: Any
     return np.mean(values, axis=(1, 2, 3))
 
 
-def ssim_loss(y_true: ArrayLike, y_pred: ArrayLike, max_val: float = 1.0, window: Any = 7) -> np.ndarray:
+def ssim_loss(
+    y_true: ArrayLike, y_pred: ArrayLike, max_val: float = 1.0, window: Any = 7
+) -> np.ndarray:
     r"""SSIM loss of each image: :math:`\ell = 1 - \operatorname{SSIM}(y, \hat y)`.
 
     .. math::
@@ -232,9 +254,14 @@ def ssim_loss(y_true: ArrayLike, y_pred: ArrayLike, max_val: float = 1.0, window
 
 
 def ssim_l1_loss(
-    y_true: ArrayLike, y_pred: ArrayLike, alpha: float = 0.84, max_val: float = 1.0, window: Any = 7
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
+    alpha: float = 0.84,
+    max_val: float = 1.0,
+    window: Any = 7,
 ) -> np.ndarray:
-    r"""The mixed loss of Zhao et al. (2017): :math:`\alpha(1-\operatorname{SSIM}) + (1-\alpha)\,\ell_1`.
+    r"""The mixed loss of Zhao et al. (2017):
+    :math:`\alpha(1-\operatorname{SSIM}) + (1-\alpha)\,\ell_1`.
 
     .. math::
         \ell = \alpha\,\bigl(1 - \operatorname{SSIM}(y, \hat y)\bigr)
@@ -261,7 +288,9 @@ def ssim_l1_loss(
     alpha = check_interval("alpha", alpha, 0.0, 1.0)
     max_val, window = check_max_val(max_val), check_window(window)
     y_true, y_pred = as_images(y_true, y_pred, window)
-    structural = 1 - np.mean(ssim_map(y_true, y_pred, max_val, window)[0], axis=(1, 2, 3))
+    structural = 1 - np.mean(
+        ssim_map(y_true, y_pred, max_val, window)[0], axis=(1, 2, 3)
+    )
     l1 = np.mean(np.abs(y_true - y_pred), axis=(1, 2, 3))
     return alpha * structural + (1 - alpha) * l1
 
@@ -269,7 +298,11 @@ def ssim_l1_loss(
 def _window_config(window: Any) -> Any:
     """Validate ``window`` early; keep an int as it is (readable ``get_config``)."""
     check_window(window)
-    return window if isinstance(window, Integral) else np.asarray(window, dtype=np.float64).tolist()
+    return (
+        window
+        if isinstance(window, Integral)
+        else np.asarray(window, dtype=np.float64).tolist()
+    )
 
 
 class SSIMLoss(LossFunctionWrapper):

@@ -63,15 +63,21 @@ def _labels_1d(labels: ArrayLike, name: str) -> np.ndarray:
     if labels.ndim == 2 and labels.shape[1] == 1:
         labels = labels[:, 0]
     if labels.ndim != 1:
-        raise ValueError(f"{name} must be 1-D integer labels (n,) or (n, 1); got {labels.shape}.")
+        raise ValueError(
+            f"{name} must be 1-D integer labels (n,) or (n, 1); got {labels.shape}."
+        )
     return labels
 
 
-def _embeddings_2d(embeddings: ArrayLike, name: str, dtype: DTypeLike | None = None) -> np.ndarray:
+def _embeddings_2d(
+    embeddings: ArrayLike, name: str, dtype: DTypeLike | None = None
+) -> np.ndarray:
     """Floating embeddings of shape ``(n, D)``."""
     embeddings = as_float_array(embeddings, name, dtype)
     if embeddings.ndim != 2:
-        raise ValueError(f"{name} must be 2-D embeddings (n, D); got shape {embeddings.shape}.")
+        raise ValueError(
+            f"{name} must be 2-D embeddings (n, D); got shape {embeddings.shape}."
+        )
     return embeddings
 
 
@@ -94,9 +100,9 @@ def _circle_inputs(
         )
     if (ref_labels is None) != (ref_embeddings is None):
         raise ValueError(
-            "ref_labels and ref_embeddings must be given together (or both left as None); "
-            "to compare with reference embeddings that share y_true's labels, pass "
-            "ref_labels=y_true."
+            "ref_labels and ref_embeddings must be given together (or both left as "
+            "None); to compare with reference embeddings that share y_true's labels, "
+            "pass ref_labels=y_true."
         )
     if ref_embeddings is None:
         return labels, embeddings, labels, embeddings
@@ -104,18 +110,20 @@ def _circle_inputs(
     ref_lab = _labels_1d(ref_labels, "ref_labels")
     if ref_emb.shape[1] != embeddings.shape[1]:
         raise ValueError(
-            f"ref_embeddings must have the embedding size of y_pred ({embeddings.shape[1]}); "
-            f"got shape {ref_emb.shape}."
+            "ref_embeddings must have the embedding size of y_pred "
+            f"({embeddings.shape[1]}); got shape {ref_emb.shape}."
         )
     if ref_lab.shape[0] != ref_emb.shape[0]:
         raise ValueError(
-            f"ref_labels must hold one label per reference embedding: got {ref_lab.shape[0]} "
-            f"labels for {ref_emb.shape[0]} embeddings."
+            "ref_labels must hold one label per reference embedding: "
+            f"got {ref_lab.shape[0]} labels for {ref_emb.shape[0]} embeddings."
         )
     return labels, embeddings, ref_lab, ref_emb
 
 
-def _check_circle_options(gamma: float, margin: float, remove_diagonal: bool) -> tuple[float, float, bool]:
+def _check_circle_options(
+    gamma: float, margin: float, remove_diagonal: bool
+) -> tuple[float, float, bool]:
     """``gamma >= 0``, ``margin`` in ``[0, 0.5)``, ``remove_diagonal`` a bool."""
     gamma = check_non_negative("gamma", gamma)
     margin = check_interval("margin", margin, 0.0, 0.5, high_open=True)
@@ -139,19 +147,27 @@ def _pair_masks(
 
 
 def _circle_logits(
-    distance: np.ndarray, positive: np.ndarray, negative: np.ndarray, gamma: float, margin: float
+    distance: np.ndarray,
+    positive: np.ndarray,
+    negative: np.ndarray,
+    gamma: float,
+    margin: float,
 ) -> tuple[np.ndarray, np.ndarray]:
     r"""The pair logits :math:`s^p = -\gamma [m+d]_+ (m-d)` and
-    :math:`s^n = \gamma [1+m-d]_+ (1-m-d)`, set to :math:`-\infty` outside their mask."""
+    :math:`s^n = \gamma [1+m-d]_+ (1-m-d)`, set to :math:`-\infty` outside their
+    mask."""
     pos_weight = np.maximum((margin + distance) * positive, 0.0)
     neg_weight = np.maximum((1.0 + margin - distance) * negative, 0.0)
     pos_logits = -gamma * pos_weight * (margin - distance)
     neg_logits = gamma * neg_weight * (1.0 - margin - distance)
-    return np.where(positive, pos_logits, -np.inf), np.where(negative, neg_logits, -np.inf)
+    return np.where(positive, pos_logits, -np.inf), np.where(
+        negative, neg_logits, -np.inf
+    )
 
 
 def _logsumexp_rows(x: np.ndarray) -> np.ndarray:
-    r""":math:`\log\sum_j e^{x_{ij}}` per row, stable; a row of only :math:`-\infty` gives :math:`-\infty`."""
+    r""":math:`\log\sum_j e^{x_{ij}}` per row, stable; a row of only :math:`-\infty`
+    gives :math:`-\infty`."""
     peak = np.max(x, axis=1, keepdims=True, initial=-np.inf)
     peak = np.where(np.isfinite(peak), peak, 0.0)
     with np.errstate(divide="ignore"):
@@ -212,7 +228,9 @@ def circle(
     >>> circle([0, 0, 1], y_pred, gamma=2.0)        # sample 2 has no positive pair
     array([0.54589..., 1.28417..., 0.        ], dtype=float32)
     """
-    gamma, margin, remove_diagonal = _check_circle_options(gamma, margin, remove_diagonal)
+    gamma, margin, remove_diagonal = _check_circle_options(
+        gamma, margin, remove_diagonal
+    )
     labels, embeddings, ref_labels, ref_embeddings = _circle_inputs(
         y_true, y_pred, ref_labels, ref_embeddings
     )
@@ -245,7 +263,9 @@ class Circle(LossFunctionWrapper):
         name: str = "circle",
         dtype: DTypeLike | None = None,
     ) -> None:
-        gamma, margin, remove_diagonal = _check_circle_options(gamma, margin, remove_diagonal)
+        gamma, margin, remove_diagonal = _check_circle_options(
+            gamma, margin, remove_diagonal
+        )
         super().__init__(
             circle,
             reduction=reduction,
@@ -256,7 +276,9 @@ class Circle(LossFunctionWrapper):
             remove_diagonal=remove_diagonal,
         )
 
-    def output_mask(self, y_true: np.ndarray, y_pred: np.ndarray, values: np.ndarray) -> np.ndarray:
+    def output_mask(
+        self, y_true: np.ndarray, y_pred: np.ndarray, values: np.ndarray
+    ) -> np.ndarray:
         """Keep only the samples with a positive loss (Keras' mask ``loss > 0``)."""
         return values > 0
 
@@ -287,7 +309,9 @@ def _check_mining(mining: str, allowed: tuple[str, ...] = MININGS) -> str:
     return mining
 
 
-def _batch_inputs(y_true: ArrayLike, y_pred: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+def _batch_inputs(
+    y_true: ArrayLike, y_pred: ArrayLike
+) -> tuple[np.ndarray, np.ndarray]:
     """Validate integer labels ``(B,)`` and embeddings ``(B, D)`` of the same batch."""
     embeddings = _embeddings_2d(y_pred, "y_pred")
     labels = _labels_1d(y_true, "y_true")
@@ -330,7 +354,9 @@ def _batch_all(
     valid = positive[:, :, None] & negative[:, None, :]
     count = valid.sum(axis=(1, 2))
     active = valid & (hinge > 0)
-    values = np.sum(np.where(active, hinge, 0.0), axis=(1, 2)) / np.maximum(count, 1).astype(distance.dtype)
+    values = np.sum(np.where(active, hinge, 0.0), axis=(1, 2)) / np.maximum(
+        count, 1
+    ).astype(distance.dtype)
     return values, active, count
 
 
@@ -340,15 +366,19 @@ def _batch_hard(
     r"""Hardest positive against hardest negative, per anchor.
 
     Returns ``(values, hardest_positive, hardest_negative, active)``: the indices
-    :math:`p^*_i = \arg\max_{p} D_{ip}` and :math:`n^*_i = \arg\min_n (D_{in} - \alpha_{in})`
-    (the first one on a tie) and whether the anchor's hinge is positive.
+    :math:`p^*_i = \arg\max_{p} D_{ip}` and
+    :math:`n^*_i = \arg\min_n (D_{in} - \alpha_{in})` (the first one on a tie) and
+    whether the anchor's hinge is positive.
     """
     positive_distance = np.where(positive, distance, -np.inf)
     shifted_negative = np.where(negative, distance - margin, np.inf)
     hardest_positive = np.argmax(positive_distance, axis=1)
     hardest_negative = np.argmin(shifted_negative, axis=1)
     rows = np.arange(distance.shape[0])
-    hinge = positive_distance[rows, hardest_positive] - shifted_negative[rows, hardest_negative]
+    hinge = (
+        positive_distance[rows, hardest_positive]
+        - shifted_negative[rows, hardest_negative]
+    )
     active = positive.any(axis=1) & negative.any(axis=1) & (hinge > 0)
     return np.where(active, hinge, 0.0), hardest_positive, hardest_negative, active
 
@@ -375,7 +405,9 @@ def _semi_hard(
     hinge = distance - np.take_along_axis(distance, chosen, axis=1) + margin
     active = positive & negative.any(axis=1)[:, None] & (hinge > 0)
     n_positive = positive.sum(axis=1)
-    values = np.sum(np.where(active, hinge, 0.0), axis=1) / np.maximum(n_positive, 1).astype(distance.dtype)
+    values = np.sum(np.where(active, hinge, 0.0), axis=1) / np.maximum(
+        n_positive, 1
+    ).astype(distance.dtype)
     return values, chosen, active, n_positive
 
 
@@ -399,8 +431,11 @@ def _adaptive_margins(
     return np.full_like(centre_distance, margin), centre_distance
 
 
-def contrastive(y_true: ArrayLike, y_pred: ArrayLike, margin: float = 1.0) -> np.ndarray:
-    r"""Contrastive (Siamese) loss of each pair of embeddings (Hadsell, Chopra & LeCun, 2006).
+def contrastive(
+    y_true: ArrayLike, y_pred: ArrayLike, margin: float = 1.0
+) -> np.ndarray:
+    r"""Contrastive (Siamese) loss of each pair of embeddings (Hadsell, Chopra &
+    LeCun, 2006).
 
     Each sample is a *pair* :math:`(a_i, b_i)` and a label :math:`y_i`.
     **Label convention: y = 1 means similar (same class), y = 0 dissimilar.**
@@ -427,29 +462,38 @@ def contrastive(y_true: ArrayLike, y_pred: ArrayLike, margin: float = 1.0) -> np
 
     Examples
     --------
-    >>> pairs = [[[0., 0.], [0.6, 0.8]], [[0., 0.], [0.3, 0.4]]]   # distances 1.0 and 0.5
-    >>> contrastive([1, 0], pairs)      # 1.0**2 and (1 - 0.5)**2
+    >>> # distances 1.0 and 0.5
+    >>> pairs = [[[0., 0.], [0.6, 0.8]], [[0., 0.], [0.3, 0.4]]]
+    >>> contrastive([1, 0], pairs)  # 1.0**2 and (1 - 0.5)**2
     array([1.  , 0.25], dtype=float32)
     """
     margin = _check_margin("margin", margin)
     pairs = as_float_array(y_pred, "y_pred")
     if pairs.ndim != 3 or pairs.shape[1] != 2:
-        raise ValueError(f"y_pred must hold pairs of embeddings, shape (B, 2, D); got shape {pairs.shape}.")
+        raise ValueError(
+            "y_pred must hold pairs of embeddings, shape (B, 2, D); "
+            f"got shape {pairs.shape}."
+        )
     labels = as_float_array(y_true, "y_true", pairs.dtype)
     if labels.ndim == 2 and labels.shape[1] == 1:
         labels = labels[:, 0]
     if labels.shape != pairs.shape[:1]:
         raise ValueError(
-            f"y_true must hold one 0/1 label per pair, shape ({pairs.shape[0]},); got {labels.shape}."
+            f"y_true must hold one 0/1 label per pair, shape ({pairs.shape[0]},); "
+            f"got {labels.shape}."
         )
     if not np.all((labels == 0) | (labels == 1)):
-        raise ValueError("y_true must hold 1 (similar pair) or 0 (dissimilar pair) only.")
+        raise ValueError(
+            "y_true must hold 1 (similar pair) or 0 (dissimilar pair) only."
+        )
     squared = np.sum((pairs[:, 0] - pairs[:, 1]) ** 2, axis=-1)
     shortfall = np.maximum(pairs.dtype.type(margin) - np.sqrt(squared), 0.0)
     return labels * squared + (1 - labels) * shortfall**2
 
 
-def triplet(y_true: ArrayLike, y_pred: ArrayLike, margin: float = 0.2, mining: str = "all") -> np.ndarray:
+def triplet(
+    y_true: ArrayLike, y_pred: ArrayLike, margin: float = 0.2, mining: str = "all"
+) -> np.ndarray:
     r"""Triplet loss of each anchor in a labelled batch (FaceNet, Schroff et al., 2015).
 
     Every embedding is an anchor :math:`i`; its positives :math:`p` share its
@@ -462,7 +506,8 @@ def triplet(y_true: ArrayLike, y_pred: ArrayLike, margin: float = 0.2, mining: s
     zero once the negative is further than the positive by the margin
     :math:`\alpha`.  ``mining`` chooses which triplets an anchor averages:
 
-    * ``"all"`` (batch-all): :math:`\ell_i = \frac{1}{|P_i||N_i|}\sum_{p\in P_i}\sum_{n\in N_i} h_{ipn}`;
+    * ``"all"`` (batch-all):
+      :math:`\ell_i = \frac{1}{|P_i||N_i|}\sum_{p\in P_i}\sum_{n\in N_i} h_{ipn}`;
     * ``"hard"`` (batch-hard, Hermans et al. 2017): the hardest positive and
       negative, :math:`\ell_i = [\max_p D_{ip} - \min_n D_{in} + \alpha]_+`;
     * ``"semi-hard"`` (FaceNet's semi-hard negatives, chosen by TensorFlow
@@ -514,26 +559,44 @@ def _negative_pairs(labels: np.ndarray) -> np.ndarray:
     return negative[:, :, None] & negative[:, None, :] & negative[None, :, :]
 
 
-def _quadruplet_parts(labels: np.ndarray, embeddings: np.ndarray, margin: float, margin2: float):
+def _quadruplet_parts(
+    labels: np.ndarray, embeddings: np.ndarray, margin: float, margin2: float
+):
     """Values and the selected indices of the batch-hard quadruplet loss."""
     distance = _squared_distances(embeddings)
     positive, negative = _same_label_masks(labels)
     margins = np.full_like(distance, margin)
-    first, hardest_positive, hardest_negative, active1 = _batch_hard(distance, positive, negative, margins)
+    first, hardest_positive, hardest_negative, active1 = _batch_hard(
+        distance, positive, negative, margins
+    )
     pairs = _negative_pairs(labels)
     batch = labels.shape[0]
     pair_distance = np.where(pairs, distance[None, :, :], np.inf).reshape(batch, -1)
     closest_pair = np.argmin(pair_distance, axis=1)
     rows = np.arange(batch)
-    hinge2 = distance[rows, hardest_positive] - pair_distance[rows, closest_pair] + margin2
+    hinge2 = (
+        distance[rows, hardest_positive] - pair_distance[rows, closest_pair] + margin2
+    )
     active2 = positive.any(axis=1) & pairs.any(axis=(1, 2)) & (hinge2 > 0)
     values = first + np.where(active2, hinge2, 0.0)
     pair_l, pair_k = np.divmod(closest_pair, batch)
-    return values, distance, hardest_positive, hardest_negative, active1, pair_l, pair_k, active2
+    return (
+        values,
+        distance,
+        hardest_positive,
+        hardest_negative,
+        active1,
+        pair_l,
+        pair_k,
+        active2,
+    )
 
 
-def quadruplet(y_true: ArrayLike, y_pred: ArrayLike, margin: float = 0.2, margin2: float = 0.1) -> np.ndarray:
-    r"""Quadruplet loss of each anchor in a labelled batch (Chen et al., 2017), batch-hard.
+def quadruplet(
+    y_true: ArrayLike, y_pred: ArrayLike, margin: float = 0.2, margin2: float = 0.1
+) -> np.ndarray:
+    r"""Quadruplet loss of each anchor in a labelled batch (Chen et al., 2017),
+    batch-hard.
 
     Chen et al. add to the triplet term a second one that compares the
     anchor's positive pair with a pair of two *other* samples :math:`(l, k)`
@@ -569,7 +632,8 @@ def quadruplet(y_true: ArrayLike, y_pred: ArrayLike, margin: float = 0.2, margin
     Examples
     --------
     >>> y_pred = [[0., 0.], [0.5, 0.], [0.6, 0.2], [1., 0.], [0., 1.]]
-    >>> print(quadruplet([0, 0, 1, 1, 2], y_pred, margin2=1.0).round(4))   # 4 has no positive
+    >>> # 4 has no positive
+    >>> print(quadruplet([0, 0, 1, 1, 2], y_pred, margin2=1.0).round(4))
     [0.3  0.65 0.55 0.35 0.  ]
     """
     margin = _check_margin("margin", margin)
@@ -613,7 +677,8 @@ def adaptive_triplet(
     Examples
     --------
     >>> y_pred = [[0., 0.], [0.5, 0.], [0.6, 0.2], [1., 0.], [0., 1.]]
-    >>> print(adaptive_triplet([0, 0, 1, 1, 2], y_pred).round(4))   # class 2 is the furthest
+    >>> # class 2 is the furthest
+    >>> print(adaptive_triplet([0, 0, 1, 1, 2], y_pred).round(4))
     [0.     0.1198 0.0766 0.0099 0.    ]
     """
     margin = _check_margin("margin", margin)
@@ -628,9 +693,12 @@ def adaptive_triplet(
 
 
 class _AnchorLoss(LossFunctionWrapper):
-    """Shared by the batch losses: leave out anchors without a positive or a negative."""
+    """Shared by the batch losses: leave out anchors without a positive or a
+    negative."""
 
-    def output_mask(self, y_true: np.ndarray, y_pred: np.ndarray, values: np.ndarray) -> np.ndarray:
+    def output_mask(
+        self, y_true: np.ndarray, y_pred: np.ndarray, values: np.ndarray
+    ) -> np.ndarray:
         return _valid_anchors(_labels_1d(y_true, "y_true"))
 
 
@@ -650,14 +718,17 @@ class Contrastive(LossFunctionWrapper):
         dtype: DTypeLike | None = None,
     ) -> None:
         margin = _check_margin("margin", margin)
-        super().__init__(contrastive, reduction=reduction, name=name, dtype=dtype, margin=margin)
+        super().__init__(
+            contrastive, reduction=reduction, name=name, dtype=dtype, margin=margin
+        )
 
 
 class Triplet(_AnchorLoss):
-    """Class form of :func:`triplet`; anchors without a positive or a negative are left out.
+    """Class form of :func:`triplet`; anchors without a positive or a negative are
+    left out.
 
     >>> y_pred = [[0., 0.], [0.5, 0.], [0.6, 0.2], [1., 0.]]
-    >>> Triplet(mining="hard")([0, 0, 1, 1], y_pred)     # (0.05 + 0.4 + 0.35 + 0.15) / 4
+    >>> Triplet(mining="hard")([0, 0, 1, 1], y_pred)  # (0.05 + 0.4 + 0.35 + 0.15) / 4
     np.float32(0.2375)
     """
 
@@ -670,14 +741,23 @@ class Triplet(_AnchorLoss):
         dtype: DTypeLike | None = None,
     ) -> None:
         margin, mining = _check_margin("margin", margin), _check_mining(mining)
-        super().__init__(triplet, reduction=reduction, name=name, dtype=dtype, margin=margin, mining=mining)
+        super().__init__(
+            triplet,
+            reduction=reduction,
+            name=name,
+            dtype=dtype,
+            margin=margin,
+            mining=mining,
+        )
 
 
 class Quadruplet(_AnchorLoss):
-    """Class form of :func:`quadruplet`; anchors without a positive or a negative are left out.
+    """Class form of :func:`quadruplet`; anchors without a positive or a negative
+    are left out.
 
     >>> y_pred = [[0., 0.], [0.5, 0.], [0.6, 0.2], [1., 0.], [0., 1.]]
-    >>> Quadruplet(margin2=1.0)([0, 0, 1, 1, 2], y_pred)   # sample 4 is left out: 1.85 / 4
+    >>> # sample 4 is left out: 1.85 / 4
+    >>> Quadruplet(margin2=1.0)([0, 0, 1, 1, 2], y_pred)
     np.float32(0.4625)
     """
 
@@ -689,14 +769,23 @@ class Quadruplet(_AnchorLoss):
         name: str = "quadruplet",
         dtype: DTypeLike | None = None,
     ) -> None:
-        margin, margin2 = _check_margin("margin", margin), _check_margin("margin2", margin2)
+        margin, margin2 = (
+            _check_margin("margin", margin),
+            _check_margin("margin2", margin2),
+        )
         super().__init__(
-            quadruplet, reduction=reduction, name=name, dtype=dtype, margin=margin, margin2=margin2
+            quadruplet,
+            reduction=reduction,
+            name=name,
+            dtype=dtype,
+            margin=margin,
+            margin2=margin2,
         )
 
 
 class AdaptiveTriplet(_AnchorLoss):
-    """Class form of :func:`adaptive_triplet`; anchors without a positive or a negative are left out.
+    """Class form of :func:`adaptive_triplet`; anchors without a positive or a
+    negative are left out.
 
     >>> y_pred = [[0., 0.], [0.5, 0.], [0.6, 0.2], [1., 0.], [0., 1.]]
     >>> AdaptiveTriplet()([0, 0, 1, 1, 2], y_pred)   # sample 4 is left out
@@ -711,7 +800,15 @@ class AdaptiveTriplet(_AnchorLoss):
         name: str = "adaptive_triplet",
         dtype: DTypeLike | None = None,
     ) -> None:
-        margin, mining = _check_margin("margin", margin), _check_mining(mining, ("all", "hard"))
+        margin, mining = (
+            _check_margin("margin", margin),
+            _check_mining(mining, ("all", "hard")),
+        )
         super().__init__(
-            adaptive_triplet, reduction=reduction, name=name, dtype=dtype, margin=margin, mining=mining
+            adaptive_triplet,
+            reduction=reduction,
+            name=name,
+            dtype=dtype,
+            margin=margin,
+            mining=mining,
         )

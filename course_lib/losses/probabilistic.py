@@ -2,18 +2,20 @@ r"""Probabilistic losses: how likely is the target under the predicted distribut
 
 Every loss here is a negative log-likelihood, or a close relative of one.
 
-===============================  ================================  ============================
-loss                             the model predicts                ``y_true`` holds
-===============================  ================================  ============================
-binary cross-entropy             one Bernoulli probability a value  0/1 (or soft) targets
-binary focal cross-entropy       the same, easy examples damped     0/1 (or soft) targets
-categorical cross-entropy        a categorical distribution         one-hot (or soft) rows
-categorical focal cross-entropy  the same, easy classes damped      one-hot (or soft) rows
-sparse categorical CE            a categorical distribution         integer class ids
-generalized cross-entropy (GCE)  a categorical distribution         integer class ids
-Poisson                          the rate of a Poisson count        counts
-Kullback-Leibler divergence      a distribution                     a reference distribution
-===============================  ================================  ============================
+===============================  ==============================  ======================
+loss                             the model predicts              ``y_true`` holds
+===============================  ==============================  ======================
+binary cross-entropy             one Bernoulli probability       0/1 (or soft) targets
+                                 a value
+binary focal cross-entropy       the same, easy examples damped  0/1 (or soft) targets
+categorical cross-entropy        a categorical distribution      one-hot (or soft) rows
+categorical focal cross-entropy  the same, easy classes damped   one-hot (or soft) rows
+sparse categorical CE            a categorical distribution      integer class ids
+generalized cross-entropy (GCE)  a categorical distribution      integer class ids
+Poisson                          the rate of a Poisson count     counts
+Kullback-Leibler divergence      a distribution                  a reference
+                                                                 distribution
+===============================  ==============================  ======================
 
 Probabilities or logits
 -----------------------
@@ -86,8 +88,12 @@ __all__ = [
 
 def _check_int(name: str, value: Any) -> int:
     """A genuine integer (``True`` is refused although Python counts it as ``1``)."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (Integral, np.integer)):
-        raise TypeError(f"{name} must be an int; got {value!r} of type {type(value).__name__}.")
+    if isinstance(value, (bool, np.bool_)) or not isinstance(
+        value, (Integral, np.integer)
+    ):
+        raise TypeError(
+            f"{name} must be an int; got {value!r} of type {type(value).__name__}."
+        )
     return int(value)
 
 
@@ -98,7 +104,8 @@ def _crossentropy_options(from_logits: Any, label_smoothing: Any) -> tuple[bool,
 
 
 def _focal_options(alpha: Any, gamma: Any) -> tuple[float, float]:
-    """Validate the focal loss' balance ``alpha`` in [0, 1] and focusing power ``gamma >= 0``."""
+    """Validate the focal loss' balance ``alpha`` in [0, 1] and focusing power
+    ``gamma >= 0``."""
     return check_interval("alpha", alpha, 0.0, 1.0), check_non_negative("gamma", gamma)
 
 
@@ -117,12 +124,14 @@ def _clip_probability(p: np.ndarray) -> np.ndarray:
 
 
 def _inside_clip(p: np.ndarray, high: float = 1.0 - EPSILON) -> np.ndarray:
-    """Where ``clip(p, eps, high)`` passes ``p`` through (bounds included, as in TensorFlow)."""
+    """Where ``clip(p, eps, high)`` passes ``p`` through (bounds included, as in
+    TensorFlow)."""
     return (p >= EPSILON) & (p <= high)
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
-    r""":math:`\sigma(z) = 1/(1+e^{-z})`, written with :math:`e^{-|z|}` so nothing overflows."""
+    r""":math:`\sigma(z) = 1/(1+e^{-z})`, written with :math:`e^{-|z|}` so nothing
+    overflows."""
     e = np.exp(-np.abs(z))
     return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
@@ -134,7 +143,8 @@ def _softmax(z: np.ndarray, axis: int) -> np.ndarray:
 
 
 def _log_softmax(z: np.ndarray, axis: int) -> np.ndarray:
-    r""":math:`z_j - \log\sum_k e^{z_k}`, by the same max-shift (the log-sum-exp trick)."""
+    r""":math:`z_j - \log\sum_k e^{z_k}`, by the same max-shift (the log-sum-exp
+    trick)."""
     shifted = z - np.max(z, axis=axis, keepdims=True)
     return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
 
@@ -145,7 +155,8 @@ def _smooth_binary(y: np.ndarray, label_smoothing: float) -> np.ndarray:
 
 
 def _smooth_categorical(y: np.ndarray, label_smoothing: float, axis: int) -> np.ndarray:
-    """Categorical label smoothing: ``y (1 - s) + s / K`` with ``K`` classes along ``axis``."""
+    """Categorical label smoothing: ``y (1 - s) + s / K`` with ``K`` classes along
+    ``axis``."""
     if not label_smoothing:
         return y
     return y * (1.0 - label_smoothing) + label_smoothing / y.shape[axis]
@@ -154,7 +165,8 @@ def _smooth_categorical(y: np.ndarray, label_smoothing: float, axis: int) -> np.
 def _binary_inputs(
     y_true: ArrayLike, y_pred: ArrayLike, label_smoothing: float, axis: Any
 ) -> tuple[np.ndarray, np.ndarray, int]:
-    """Validated, smoothed targets, predictions and the (non-negative) axis of the mean."""
+    """Validated, smoothed targets, predictions and the (non-negative) axis of the
+    mean."""
     y_true, y_pred = as_pair(y_true, y_pred)
     axis = check_axis(axis, y_pred.ndim)
     return _smooth_binary(y_true, label_smoothing), y_pred, axis
@@ -176,7 +188,10 @@ def _categorical_inputs(
 
 
 def _label_inputs(
-    y_true: ArrayLike, y_pred: ArrayLike, ignore_class: int | None = None, axis: Any = -1
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
+    ignore_class: int | None = None,
+    axis: Any = -1,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Integer labels against class scores on the last axis.
 
@@ -186,27 +201,36 @@ def _label_inputs(
     """
     y_pred = as_float_array(y_pred, "y_pred")
     if y_pred.ndim == 0:
-        raise ValueError("y_pred must hold one score per class along its last axis; got a scalar.")
+        raise ValueError(
+            "y_pred must hold one score per class along its last axis; got a scalar."
+        )
     if check_axis(axis, y_pred.ndim) != y_pred.ndim - 1:
         raise ValueError(
-            f"Only the last axis can hold the classes (axis=-1); got axis={axis} for y_pred "
-            f"of rank {y_pred.ndim}. Move the classes last with np.moveaxis(y_pred, {axis}, -1)."
+            "Only the last axis can hold the classes (axis=-1); "
+            f"got axis={axis} for y_pred of rank {y_pred.ndim}. "
+            f"Move the classes last with np.moveaxis(y_pred, {axis}, -1)."
         )
     labels = as_numeric_array(y_true, "y_true")
     if labels.ndim == y_pred.ndim and labels.shape[-1] == 1:
         labels = labels[..., 0]
     if labels.shape != y_pred.shape[:-1]:
         raise ValueError(
-            "y_true must hold one integer class id per sample, shaped like y_pred without "
-            f"its class axis {y_pred.shape[:-1]} (or with a trailing 1); got {labels.shape}."
+            "y_true must hold one integer class id per sample, shaped like y_pred "
+            f"without its class axis {y_pred.shape[:-1]} (or with a trailing 1); "
+            f"got {labels.shape}."
         )
-    valid = np.ones(labels.shape, dtype=bool) if ignore_class is None else labels != ignore_class
+    valid = (
+        np.ones(labels.shape, dtype=bool)
+        if ignore_class is None
+        else labels != ignore_class
+    )
     ids = as_class_ids(np.where(valid, labels, 0), "y_true", y_pred.shape[-1])
     return ids, valid, y_pred
 
 
 def _bce_from_probabilities(y: np.ndarray, p: np.ndarray) -> np.ndarray:
-    r"""Element-wise :math:`-[y\log p' + (1-y)\log(1-p')]` with the clipped :math:`p'`."""
+    r"""Element-wise :math:`-[y\log p' + (1-y)\log(1-p')]` with the clipped
+    :math:`p'`."""
     p = _clip_probability(p)
     return -(y * np.log(p) + (1.0 - y) * np.log(1.0 - p))
 
@@ -239,7 +263,8 @@ def binary_crossentropy(
     The negative log-likelihood of a Bernoulli variable with success
     probability :math:`p`, for a (possibly soft) target :math:`y \in [0, 1]`:
 
-    .. math:: \ell(y, p) = \frac1d \sum_j -\bigl[y_j \log p'_j + (1-y_j)\log(1-p'_j)\bigr],
+    .. math:: \ell(y, p) = \frac1d \sum_j
+              -\bigl[y_j \log p'_j + (1-y_j)\log(1-p'_j)\bigr],
               \qquad p' = \operatorname{clip}(p, \epsilon, 1-\epsilon)
 
     With ``from_logits=True``, :math:`p = \sigma(z)` and the same quantity is
@@ -263,7 +288,8 @@ def binary_crossentropy(
     --------
     >>> binary_crossentropy([[0., 1.], [0., 0.]], [[0.6, 0.4], [0.4, 0.6]])
     array([0.916291, 0.713558 ], dtype=float32)
-    >>> binary_crossentropy([[0.]], [[100.]], from_logits=True)  # exp(100) overflows float32
+    >>> # exp(100) overflows float32
+    >>> binary_crossentropy([[0.]], [[100.]], from_logits=True)
     array([100.], dtype=float32)
     """
     from_logits, label_smoothing = _crossentropy_options(from_logits, label_smoothing)
@@ -325,7 +351,8 @@ def binary_focal_crossentropy(
 
     Examples
     --------
-    >>> binary_focal_crossentropy([[0., 1.], [0., 0.]], [[0.6, 0.4], [0.4, 0.6]], gamma=2.0)
+    >>> binary_focal_crossentropy([[0., 1.], [0., 0.]], [[0.6, 0.4], [0.4, 0.6]],
+    ...                           gamma=2.0)
     array([0.32986468, 0.20579839], dtype=float32)
     """
     apply_class_balancing = check_bool("apply_class_balancing", apply_class_balancing)
@@ -358,7 +385,8 @@ def categorical_crossentropy(
     one-hot (or soft) target :math:`y`:
 
     .. math:: \ell(y, p) = -\sum_j y_j \log q'_j,
-              \qquad q' = \operatorname{clip}\Bigl(\frac{p}{\sum_k p_k}, \epsilon, 1-\epsilon\Bigr)
+              \qquad q' = \operatorname{clip}\Bigl(\frac{p}{\sum_k p_k},
+              \epsilon, 1-\epsilon\Bigr)
 
     Predictions are renormalised to sum to 1 first, then clipped (so
     ``[2, 1, 1]`` is read as ``[0.5, 0.25, 0.25]``).  With ``from_logits=True``,
@@ -393,15 +421,20 @@ def categorical_crossentropy(
 
     Examples
     --------
-    >>> categorical_crossentropy([[0., 1., 0.], [0., 0., 1.]], [[0.05, 0.95, 0.], [0.1, 0.8, 0.1]])
+    >>> categorical_crossentropy([[0., 1., 0.], [0., 0., 1.]],
+    ...                          [[0.05, 0.95, 0.], [0.1, 0.8, 0.1]])
     array([0.05129331, 2.3025851 ], dtype=float32)
     """
     from_logits, label_smoothing = _crossentropy_options(from_logits, label_smoothing)
-    y, y_pred, axis = _categorical_inputs(y_true, y_pred, label_smoothing, axis, "categorical_crossentropy")
+    y, y_pred, axis = _categorical_inputs(
+        y_true, y_pred, label_smoothing, axis, "categorical_crossentropy"
+    )
     if from_logits:
         log_q = _log_softmax(y_pred, axis)
     else:
-        log_q = np.log(_clip_probability(y_pred / np.sum(y_pred, axis=axis, keepdims=True)))
+        log_q = np.log(
+            _clip_probability(y_pred / np.sum(y_pred, axis=axis, keepdims=True))
+        )
     return -np.sum(y * log_q, axis=axis)
 
 
@@ -419,7 +452,8 @@ def categorical_focal_crossentropy(
     Each class' cross-entropy term is damped by how confident the model is:
 
     .. math:: \ell = \sum_j \alpha\,(1 - q'_j)^{\gamma}\,(-y_j \log q'_j),
-              \qquad q' = \operatorname{clip}\Bigl(\frac{p}{\sum_k p_k}, \epsilon, 1-\epsilon\Bigr)
+              \qquad q' = \operatorname{clip}\Bigl(\frac{p}{\sum_k p_k},
+              \epsilon, 1-\epsilon\Bigr)
 
     where :math:`p = \operatorname{softmax}(z)` when ``from_logits=True``.  Unlike
     the binary focal loss, the factor uses the *clipped* :math:`q'`, and
@@ -522,7 +556,9 @@ def sparse_categorical_crossentropy(
     return np.where(valid, values, 0.0)
 
 
-def categorical_generalized_cross_entropy(y_true: ArrayLike, y_pred: ArrayLike, q: float) -> np.ndarray:
+def categorical_generalized_cross_entropy(
+    y_true: ArrayLike, y_pred: ArrayLike, q: float
+) -> np.ndarray:
     r"""Generalized cross-entropy (Zhang & Sabuncu, 2018) for integer class ids.
 
     With :math:`p_c` the probability given to the true class,
@@ -545,7 +581,8 @@ def categorical_generalized_cross_entropy(y_true: ArrayLike, y_pred: ArrayLike, 
 
     Examples
     --------
-    >>> categorical_generalized_cross_entropy([1, 0], [[0.2, 0.5, 0.3], [0.64, 0.3, 0.06]], q=0.5)
+    >>> categorical_generalized_cross_entropy(
+    ...     [1, 0], [[0.2, 0.5, 0.3], [0.64, 0.3, 0.06]], q=0.5)
     array([0.585786, 0.4], dtype=float32)
     """
     q = _check_q(q)
@@ -575,7 +612,8 @@ def poisson(y_true: ArrayLike, y_pred: ArrayLike) -> np.ndarray:
 
 
 def kl_divergence(y_true: ArrayLike, y_pred: ArrayLike) -> np.ndarray:
-    r"""Kullback-Leibler divergence :math:`D_{KL}(y \,\|\, \hat y)`, summed over the last axis.
+    r"""Kullback-Leibler divergence :math:`D_{KL}(y \,\|\, \hat y)`, summed over the
+    last axis.
 
     .. math:: \ell = \sum_j y'_j \log\frac{y'_j}{\hat y'_j},
               \qquad y' = \operatorname{clip}(y, \epsilon, 1),\;
@@ -621,7 +659,9 @@ class BinaryCrossentropy(LossFunctionWrapper):
         name: str = "binary_crossentropy",
         dtype: DTypeLike | None = None,
     ) -> None:
-        from_logits, label_smoothing = _crossentropy_options(from_logits, label_smoothing)
+        from_logits, label_smoothing = _crossentropy_options(
+            from_logits, label_smoothing
+        )
         super().__init__(
             binary_crossentropy, reduction=reduction, name=name, dtype=dtype,
             from_logits=from_logits, label_smoothing=label_smoothing,
@@ -650,9 +690,13 @@ class BinaryFocalCrossentropy(LossFunctionWrapper):
         name: str = "binary_focal_crossentropy",
         dtype: DTypeLike | None = None,
     ) -> None:
-        apply_class_balancing = check_bool("apply_class_balancing", apply_class_balancing)
+        apply_class_balancing = check_bool(
+            "apply_class_balancing", apply_class_balancing
+        )
         alpha, gamma = _focal_options(alpha, gamma)
-        from_logits, label_smoothing = _crossentropy_options(from_logits, label_smoothing)
+        from_logits, label_smoothing = _crossentropy_options(
+            from_logits, label_smoothing
+        )
         super().__init__(
             binary_focal_crossentropy, reduction=reduction, name=name, dtype=dtype,
             apply_class_balancing=apply_class_balancing, alpha=alpha, gamma=gamma,
@@ -680,7 +724,9 @@ class CategoricalCrossentropy(LossFunctionWrapper):
         name: str = "categorical_crossentropy",
         dtype: DTypeLike | None = None,
     ) -> None:
-        from_logits, label_smoothing = _crossentropy_options(from_logits, label_smoothing)
+        from_logits, label_smoothing = _crossentropy_options(
+            from_logits, label_smoothing
+        )
         super().__init__(
             categorical_crossentropy, reduction=reduction, name=name, dtype=dtype,
             from_logits=from_logits, label_smoothing=label_smoothing,
@@ -710,7 +756,9 @@ class CategoricalFocalCrossentropy(LossFunctionWrapper):
         dtype: DTypeLike | None = None,
     ) -> None:
         alpha, gamma = _focal_options(alpha, gamma)
-        from_logits, label_smoothing = _crossentropy_options(from_logits, label_smoothing)
+        from_logits, label_smoothing = _crossentropy_options(
+            from_logits, label_smoothing
+        )
         super().__init__(
             categorical_focal_crossentropy, reduction=reduction, name=name, dtype=dtype,
             alpha=alpha, gamma=gamma, from_logits=from_logits,
@@ -728,7 +776,8 @@ class SparseCategoricalCrossentropy(LossFunctionWrapper):
     Examples
     --------
     >>> scce = SparseCategoricalCrossentropy(ignore_class=-1)
-    >>> scce([1, -1], [[0.05, 0.95, 0.], [0.1, 0.8, 0.1]])  # the mean skips the ignored sample
+    >>> # the mean skips the ignored sample
+    >>> scce([1, -1], [[0.05, 0.95, 0.], [0.1, 0.8, 0.1]])
     np.float32(0.0512934)
     """
 
@@ -742,13 +791,18 @@ class SparseCategoricalCrossentropy(LossFunctionWrapper):
         dtype: DTypeLike | None = None,
     ) -> None:
         super().__init__(
-            sparse_categorical_crossentropy, reduction=reduction, name=name, dtype=dtype,
+            sparse_categorical_crossentropy,
+            reduction=reduction, name=name, dtype=dtype,
             from_logits=check_bool("from_logits", from_logits),
-            ignore_class=_check_ignore_class(ignore_class), axis=_check_int("axis", axis),
+            ignore_class=_check_ignore_class(ignore_class),
+            axis=_check_int("axis", axis),
         )  # fmt: skip
 
-    def output_mask(self, y_true: np.ndarray, y_pred: np.ndarray, values: np.ndarray) -> np.ndarray | None:
-        """``False`` for samples labelled ``ignore_class``, so the reduction skips them."""
+    def output_mask(
+        self, y_true: np.ndarray, y_pred: np.ndarray, values: np.ndarray
+    ) -> np.ndarray | None:
+        """``False`` for samples labelled ``ignore_class``, so the reduction skips
+        them."""
         if self.ignore_class is None:
             return None
         return np.reshape(y_true != self.ignore_class, values.shape)
@@ -759,7 +813,8 @@ class CategoricalGeneralizedCrossEntropy(LossFunctionWrapper):
 
     Examples
     --------
-    >>> CategoricalGeneralizedCrossEntropy(q=0.5)([1, 0], [[0.2, 0.5, 0.3], [0.64, 0.3, 0.06]])
+    >>> CategoricalGeneralizedCrossEntropy(q=0.5)([1, 0],
+    ...                                           [[0.2, 0.5, 0.3], [0.64, 0.3, 0.06]])
     np.float32(0.4928932)
     """
 

@@ -74,7 +74,8 @@ def mean_absolute_percentage_error(y_true: ArrayLike, y_pred: ArrayLike) -> np.n
     r"""Mean absolute percentage error over the last axis.
 
     .. math::
-        \ell(y, \hat y) = \frac{100}{d}\sum_j \frac{|y_j - \hat y_j|}{\max(|y_j|, \epsilon)},
+        \ell(y, \hat y)
+        = \frac{100}{d}\sum_j \frac{|y_j - \hat y_j|}{\max(|y_j|, \epsilon)},
         \qquad \epsilon = 10^{-7}
 
     A relative error: it assumes targets far from zero.  A zero target is
@@ -107,7 +108,9 @@ def mean_squared_logarithmic_error(y_true: ArrayLike, y_pred: ArrayLike) -> np.n
     array([0.5], dtype=float32)
     """
     y_true, y_pred = as_pair(y_true, y_pred)
-    log_ratio = np.log1p(np.maximum(y_pred, EPSILON)) - np.log1p(np.maximum(y_true, EPSILON))
+    log_ratio = np.log1p(np.maximum(y_pred, EPSILON)) - np.log1p(
+        np.maximum(y_true, EPSILON)
+    )
     return np.mean(np.square(log_ratio), axis=-1)
 
 
@@ -133,7 +136,8 @@ def huber(y_true: ArrayLike, y_pred: ArrayLike, delta: float = 1.0) -> np.ndarra
 
     Examples
     --------
-    >>> huber([[0., 1.], [0., 0.]], [[0.5, -1.], [2., 0.]])  # 1/8 + (2 - 1/2), 0 + (2 - 1/2)
+    >>> # 1/8 + (2 - 1/2), 0 + (2 - 1/2)
+    >>> huber([[0., 1.], [0., 0.]], [[0.5, -1.], [2., 0.]])
     array([0.8125, 0.75  ], dtype=float32)
     """
     delta = check_non_negative("delta", delta)
@@ -187,7 +191,9 @@ class MeanSquaredError(LossFunctionWrapper):
         name: str = "mean_squared_error",
         dtype: DTypeLike | None = None,
     ) -> None:
-        super().__init__(mean_squared_error, reduction=reduction, name=name, dtype=dtype)
+        super().__init__(
+            mean_squared_error, reduction=reduction, name=name, dtype=dtype
+        )
 
 
 class MeanAbsoluteError(LossFunctionWrapper):
@@ -205,7 +211,9 @@ class MeanAbsoluteError(LossFunctionWrapper):
         name: str = "mean_absolute_error",
         dtype: DTypeLike | None = None,
     ) -> None:
-        super().__init__(mean_absolute_error, reduction=reduction, name=name, dtype=dtype)
+        super().__init__(
+            mean_absolute_error, reduction=reduction, name=name, dtype=dtype
+        )
 
 
 class MeanAbsolutePercentageError(LossFunctionWrapper):
@@ -217,7 +225,9 @@ class MeanAbsolutePercentageError(LossFunctionWrapper):
         name: str = "mean_absolute_percentage_error",
         dtype: DTypeLike | None = None,
     ) -> None:
-        super().__init__(mean_absolute_percentage_error, reduction=reduction, name=name, dtype=dtype)
+        super().__init__(
+            mean_absolute_percentage_error, reduction=reduction, name=name, dtype=dtype
+        )
 
 
 class MeanSquaredLogarithmicError(LossFunctionWrapper):
@@ -229,7 +239,9 @@ class MeanSquaredLogarithmicError(LossFunctionWrapper):
         name: str = "mean_squared_logarithmic_error",
         dtype: DTypeLike | None = None,
     ) -> None:
-        super().__init__(mean_squared_logarithmic_error, reduction=reduction, name=name, dtype=dtype)
+        super().__init__(
+            mean_squared_logarithmic_error, reduction=reduction, name=name, dtype=dtype
+        )
 
 
 class Huber(LossFunctionWrapper):
@@ -249,7 +261,9 @@ class Huber(LossFunctionWrapper):
         dtype: DTypeLike | None = None,
     ) -> None:
         delta = check_non_negative("delta", delta)
-        super().__init__(huber, reduction=reduction, name=name, dtype=dtype, delta=delta)
+        super().__init__(
+            huber, reduction=reduction, name=name, dtype=dtype, delta=delta
+        )
 
 
 class LogCosh(LossFunctionWrapper):

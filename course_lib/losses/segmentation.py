@@ -37,7 +37,11 @@ from course_lib.losses._validation import (
     check_interval,
     check_non_negative,
 )
-from course_lib.losses.probabilistic import _bce_from_logits, _bce_from_probabilities, _sigmoid
+from course_lib.losses.probabilistic import (
+    _bce_from_logits,
+    _bce_from_probabilities,
+    _sigmoid,
+)
 
 __all__ = ["Dice", "dice", "Tversky", "tversky", "BCEDice", "bce_dice"]
 
@@ -88,7 +92,11 @@ def dice(y_true: ArrayLike, y_pred: ArrayLike, axis: Axis = None) -> np.ndarray:
 
 
 def tversky(
-    y_true: ArrayLike, y_pred: ArrayLike, alpha: float = 0.5, beta: float = 0.5, axis: Axis = None
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
+    alpha: float = 0.5,
+    beta: float = 0.5,
+    axis: Axis = None,
 ) -> np.ndarray:
     r"""Tversky loss over ``axis`` (all axes by default), exactly as Keras computes it.
 
@@ -119,7 +127,8 @@ def tversky(
 
     Examples
     --------
-    >>> tversky([1., 1., 1.], [0.4, 0.4, 0.4], alpha=0.9, beta=0.1)  # 1 - 1.2 / (1.2 + 0.9 * 1.8)
+    >>> # 1 - 1.2 / (1.2 + 0.9 * 1.8)
+    >>> tversky([1., 1., 1.], [0.4, 0.4, 0.4], alpha=0.9, beta=0.1)
     np.float32(0.5744681)
     """
     alpha = check_non_negative("alpha", alpha)
@@ -159,7 +168,8 @@ class Tversky(LossFunctionWrapper):
 
     Examples
     --------
-    >>> Tversky(alpha=0.9, beta=0.1)([[1., 1., 1.]], [[0.4, 0.4, 0.4]])  # axis=None: one number
+    >>> # axis=None: one number
+    >>> Tversky(alpha=0.9, beta=0.1)([[1., 1., 1.]], [[0.4, 0.4, 0.4]])
     np.float32(0.574468...)
     """
 
@@ -176,7 +186,13 @@ class Tversky(LossFunctionWrapper):
         beta = check_non_negative("beta", beta)
         axis = check_axis_argument(axis)
         super().__init__(
-            tversky, reduction=reduction, name=name, dtype=dtype, alpha=alpha, beta=beta, axis=axis
+            tversky,
+            reduction=reduction,
+            name=name,
+            dtype=dtype,
+            alpha=alpha,
+            beta=beta,
+            axis=axis,
         )
 
 
@@ -196,7 +212,8 @@ def bce_dice(
 
     .. math::
         \ell(y, p) = w\,\overline{\text{BCE}}(y, p) + (1 - w)\,\text{Dice}(y, p),
-        \qquad \overline{\text{BCE}} = \frac1n \sum -\bigl[y\log p' + (1-y)\log(1-p')\bigr]
+        \qquad \overline{\text{BCE}}
+        = \frac1n \sum -\bigl[y\log p' + (1-y)\log(1-p')\bigr]
 
     with :math:`w` = ``bce_weight`` and both terms taken over the **same**
     ``axis`` as :func:`dice`: the :math:`n` elements of each sample for a tuple
@@ -230,7 +247,8 @@ def bce_dice(
     >>> p = [[[0.8], [0.6]], [[0.2], [0.9]]]
     >>> bce_dice(y, p, axis=(1, 2))  # 0.5 * BCE + 0.5 * Dice, per image
     array([0.2717..., 0.1535...], dtype=float32)
-    >>> bce_dice(y, p, bce_weight=0.0)  # Dice over the whole batch: 1 - 2 * 2.3 / (3 + 2.5)
+    >>> # Dice over the whole batch: 1 - 2 * 2.3 / (3 + 2.5)
+    >>> bce_dice(y, p, bce_weight=0.0)
     np.float32(0.1636...)
     """
     bce_weight = check_interval("bce_weight", bce_weight, 0.0, 1.0)
@@ -243,11 +261,14 @@ def bce_dice(
     else:
         bce = _bce_from_probabilities(y_true, y_pred)
     weight = y_pred.dtype.type(bce_weight)
-    return weight * np.mean(bce, axis=axes) + (1 - weight) * dice(y_true, y_pred, axis=axes)
+    return weight * np.mean(bce, axis=axes) + (1 - weight) * dice(
+        y_true, y_pred, axis=axes
+    )
 
 
 class BCEDice(LossFunctionWrapper):
-    """Class form of :func:`bce_dice` (not a Keras loss; same argument style as :class:`Dice`).
+    """Class form of :func:`bce_dice` (not a Keras loss; same argument style as
+    :class:`Dice`).
 
     Examples
     --------

@@ -14,7 +14,8 @@ blanks (:math:`\mathcal B(1\,1\,0\,1\,2\,2) = 1\,1\,2`); the loss is
           \qquad y_t = \operatorname{softmax}(z_t).
 
 The sum over exponentially many paths is a dynamic programme over the
-*extended* label :math:`l' = (\varnothing, l_1, \varnothing, l_2, \dots, l_L, \varnothing)`,
+*extended* label
+:math:`l' = (\varnothing, l_1, \varnothing, l_2, \dots, l_L, \varnothing)`,
 blanks in between and at both ends, :math:`2L+1` states.  A path moves, each
 frame, from state :math:`s` to :math:`s`, :math:`s+1`, or :math:`s+2` -- the
 last (skipping a blank) only into a label that differs from the one two states
@@ -40,7 +41,10 @@ def _ctc_inputs(y_true: ArrayLike, y_pred: ArrayLike) -> tuple[np.ndarray, np.nd
     """Validate and return ``(labels (B, L) int64, logits (B, T, C) float)``."""
     logits = as_float_array(y_pred, "y_pred")
     if logits.ndim != 3:
-        raise ValueError(f"y_pred must be logits of shape (batch, time, classes); got shape {logits.shape}.")
+        raise ValueError(
+            "y_pred must be logits of shape (batch, time, classes); "
+            f"got shape {logits.shape}."
+        )
     batch, frames, classes = logits.shape
     if frames == 0 or classes == 0:
         raise ValueError(
@@ -50,17 +54,17 @@ def _ctc_inputs(y_true: ArrayLike, y_pred: ArrayLike) -> tuple[np.ndarray, np.nd
     labels = as_class_ids(y_true, "y_true", classes)
     if labels.ndim != 2 or labels.shape[0] != batch:
         raise ValueError(
-            f"y_true must be integer labels of shape (batch, max_length) = ({batch}, L), "
-            f"padded with 0; got shape {labels.shape}."
+            "y_true must be integer labels of shape (batch, max_length) = "
+            f"({batch}, L), padded with 0; got shape {labels.shape}."
         )
     is_label = labels != 0
     gaps = ~is_label[:, :-1] & is_label[:, 1:]
     if np.any(gaps):
         row = int(np.nonzero(gaps.any(axis=1))[0][0])
         raise ValueError(
-            "y_true must hold each sequence's labels first and its 0-padding after them: "
-            f"row {row} has a 0 before a label ({labels[row].tolist()}). 0 is the blank, "
-            "so it cannot be a label."
+            "y_true must hold each sequence's labels first and its 0-padding after "
+            f"them: row {row} has a 0 before a label ({labels[row].tolist()}). "
+            "0 is the blank, so it cannot be a label."
         )
     return labels, logits
 
@@ -109,14 +113,19 @@ def _boundary_log_weights(
     states = np.arange(valid.shape[1])
     initial = np.where(states == 0, dtype.type(0.0), dtype.type(-np.inf))
     initial = np.broadcast_to(initial, valid.shape)
-    is_final = (states == 2 * label_length[:, None]) | (states == 2 * label_length[:, None] + 1)
+    is_final = (states == 2 * label_length[:, None]) | (
+        states == 2 * label_length[:, None] + 1
+    )
     outside = np.where(valid, dtype.type(LOG_TINY), dtype.type(-np.inf))
     final = np.where(is_final, dtype.type(0.0), outside)
     return initial, final
 
 
-def _emission_log_probs(log_probs: np.ndarray, ext: np.ndarray, valid: np.ndarray) -> np.ndarray:
-    r""":math:`\log y_{t, l'_s}` of shape ``(T, B, S)``; :math:`-\infty` for the start and padding."""
+def _emission_log_probs(
+    log_probs: np.ndarray, ext: np.ndarray, valid: np.ndarray
+) -> np.ndarray:
+    r""":math:`\log y_{t, l'_s}` of shape ``(T, B, S)``; :math:`-\infty` for the start
+    and padding."""
     emitted = np.take_along_axis(log_probs, np.maximum(ext, 0)[:, None, :], axis=2)
     emits = valid & (ext >= 0)
     return np.where(emits[:, None, :], emitted, -np.inf).transpose(1, 0, 2)
@@ -142,7 +151,9 @@ def _ctc_lattice(
     labels, logits = _ctc_inputs(y_true, y_pred)
     log_probs = _log_softmax(logits)
     ext, valid, skip = _extended_labels(labels)
-    initial, final = _boundary_log_weights(valid, np.count_nonzero(labels, axis=1), logits.dtype)
+    initial, final = _boundary_log_weights(
+        valid, np.count_nonzero(labels, axis=1), logits.dtype
+    )
     emit = _emission_log_probs(log_probs, ext, valid)
     return log_probs, ext, skip, emit, initial, final
 
@@ -173,7 +184,8 @@ def _logsumexp_states(x: np.ndarray) -> np.ndarray:
 
 
 def ctc(y_true: ArrayLike, y_pred: ArrayLike) -> np.ndarray:
-    r"""CTC loss :math:`-\log p(l \mid x)` per sequence, by the forward algorithm in log space.
+    r"""CTC loss :math:`-\log p(l \mid x)` per sequence, by the forward algorithm in
+    log space.
 
     .. math::
         \alpha_t(s) = y_{t,l'_s}\bigl(\alpha_{t-1}(s) + \alpha_{t-1}(s-1)
@@ -242,7 +254,8 @@ class CTC(LossFunctionWrapper):
 
     Examples
     --------
-    >>> CTC()([[1, 0], [1, 2]], [[[0., 0., 0.]] * 3] * 2)   # (-log(6/27) - log(5/27)) / 2
+    >>> # (-log(6/27) - log(5/27)) / 2
+    >>> CTC()([[1, 0], [1, 2]], [[[0., 0., 0.]] * 3] * 2)
     np.float32(1.5952382)
     """
 

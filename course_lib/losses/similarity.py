@@ -21,7 +21,12 @@ import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
 
 from course_lib.losses._base import LossFunctionWrapper
-from course_lib.losses._validation import EPSILON, as_pair, check_axes, check_axis_argument
+from course_lib.losses._validation import (
+    EPSILON,
+    as_pair,
+    check_axes,
+    check_axis_argument,
+)
 
 __all__ = ["CosineSimilarity", "cosine_similarity"]
 
@@ -29,7 +34,8 @@ __all__ = ["CosineSimilarity", "cosine_similarity"]
 def floored_norm(x: np.ndarray, axes: tuple[int, ...] | None) -> np.ndarray:
     r"""The L2 norm over ``axes`` (kept as size-1 axes), floored at :math:`\epsilon`.
 
-    .. math:: n(x) = \max\bigl(\lVert x \rVert_2,\ \epsilon\bigr), \qquad \epsilon = 10^{-7}
+    .. math:: n(x) = \max\bigl(\lVert x \rVert_2,\ \epsilon\bigr),
+              \qquad \epsilon = 10^{-7}
 
     Dividing by :math:`n(x)` is Keras' ``x * min(rsqrt(sum x^2), 1/eps)``.
 
@@ -66,7 +72,8 @@ def cosine_similarity(
     Examples
     --------
     >>> y_true = [[0., 1.], [1., 1.], [1., 1.]]
-    >>> cosine_similarity(y_true, [[1., 0.], [1., 1.], [-1., -1.]])  # -1: same direction
+    >>> # -1: same direction
+    >>> cosine_similarity(y_true, [[1., 0.], [1., 1.], [-1., -1.]])
     array([-0.        , -0.99999994,  0.99999994], dtype=float32)
     >>> cosine_similarity([[1., 1.]], [[0., 0.]])  # a zero vector: 0, not NaN
     array([-0.], dtype=float32)
@@ -83,7 +90,8 @@ class CosineSimilarity(LossFunctionWrapper):
 
     Examples
     --------
-    >>> CosineSimilarity(axis=1)([[0., 1.], [1., 1.]], [[1., 0.], [1., 1.]])  # (0 - 1) / 2
+    >>> # (0 - 1) / 2
+    >>> CosineSimilarity(axis=1)([[0., 1.], [1., 1.]], [[1., 0.], [1., 1.]])
     np.float32(-0.5)
     """
 
@@ -95,4 +103,6 @@ class CosineSimilarity(LossFunctionWrapper):
         dtype: DTypeLike | None = None,
     ) -> None:
         axis = check_axis_argument(axis)
-        super().__init__(cosine_similarity, reduction=reduction, name=name, dtype=dtype, axis=axis)
+        super().__init__(
+            cosine_similarity, reduction=reduction, name=name, dtype=dtype, axis=axis
+        )

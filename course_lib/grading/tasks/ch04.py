@@ -1,6 +1,7 @@
-"""Chapter 04's task data: labels with void samples, logits and sample weights (task 04.4).
+"""Chapter 04's task data: labels with void samples, logits, sample weights (task 04.4).
 
-Only NumPy and the standard library: this module also runs where the grader runs a submission.
+Only NumPy and the standard library: this module also runs where the grader runs a
+submission.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ VOID = -1  # the "void" label of task 04.4
 
 
 def task_data() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Labels (with void samples, label -1), logits (10 samples, 5 classes) and sample weights for 04.4."""
+    """Labels (with void samples, label -1), logits (10 samples, 5 classes) and
+    sample weights for 04.4."""
     rng = np.random.default_rng(4)
     labels = rng.integers(0, 5, size=10)
     labels[[2, 5, 6]] = VOID

@@ -1,6 +1,7 @@
 """Chapter 08's task data: padded CTC labels (task 08.3).
 
-Only NumPy and the standard library: this module also runs where the grader runs a submission.
+Only NumPy and the standard library: this module also runs where the grader runs a
+submission.
 """
 
 from __future__ import annotations
@@ -9,7 +10,8 @@ import numpy as np
 
 
 def task_data() -> np.ndarray:
-    """The labels that task 08.3 asks about, ``(6, 7)`` padded with 0 (also shown in the exercise)."""
+    """The labels that task 08.3 asks about, ``(6, 7)`` padded with 0 (also shown in
+    the exercise)."""
     return np.array(
         [
             [3, 1, 4, 1, 5, 0, 0],

@@ -1,6 +1,7 @@
 """Chapter 13's task data: 1-D labels and logits (task 13.4).
 
-Only NumPy and the standard library: this module also runs where the grader runs a submission.
+Only NumPy and the standard library: this module also runs where the grader runs a
+submission.
 """
 
 from __future__ import annotations
