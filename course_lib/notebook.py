@@ -203,6 +203,7 @@ def maths_helpers(obj: Any) -> list[Callable]:
         if (
             inspect.isfunction(helper)
             and name.startswith("_")
+            and helper.__name__.startswith("_")  # not a public function imported as _x
             and helper.__module__.startswith("course_lib.")
             and helper not in found
             and _has_math(helper)

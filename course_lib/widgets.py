@@ -205,9 +205,9 @@ class LossExplorer:
         settings = ", ".join(
             f"{name} = {value:.2f}" for name, value in self.params.items()
         )
-        curves = ", ".join(self.curves)
+        curves = _quoted(self.curves)
         faint = (
-            f"; drawn faintly for comparison: {', '.join(self.references)}"
+            f"; drawn faintly for comparison: {_quoted(self.references)}"
             if self.references
             else ""
         )
@@ -225,6 +225,12 @@ class LossExplorer:
         bundle["image/png"] = base64.b64encode(self.png).decode("ascii")
         bundle["text/plain"] = repr(self)
         return bundle, {"image/png": {"alt": self.description()}}
+
+
+def _quoted(labels: Mapping[str, Any]) -> str:
+    """Curve labels as a phrase: '"a"', '"a" and "b"', '"a", "b" and "c"'."""
+    names = [f'"{label}"' for label in labels]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def _render(explorer: LossExplorer, view: View) -> bytes:

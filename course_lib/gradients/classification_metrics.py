@@ -54,8 +54,9 @@ def soft_fbeta(
         + P\,(\beta^2 P + \epsilon)\,\frac{y}{B}\Bigr)
 
     with :math:`A = \sum p + \epsilon`, :math:`B = \sum y + \epsilon` and
-    :math:`D = \beta^2 P + R + \epsilon` over ``axis`` (derivation in the
-    module docstring).  A wrong positive (:math:`y = 1`) is pushed up, a
+    :math:`D = \beta^2 P + R + \epsilon` over ``axis`` (derivation in
+    ``help(course_lib.gradients.classification_metrics)``).  A wrong positive
+    (:math:`y = 1`) is pushed up, a
     negative (:math:`y = 0`) is pushed down with the same force whatever its
     :math:`p`: only the batch's counts matter.
 

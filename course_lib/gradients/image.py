@@ -97,7 +97,9 @@ def _one_minus_ssim_grad(
 def ssim_loss(
     y_true: ArrayLike, y_pred: ArrayLike, max_val: float = 1.0, window: Any = 7
 ) -> np.ndarray:
-    r"""Gradient of :math:`1 - \operatorname{SSIM}` (the module docstring derives it).
+    r"""Gradient of :math:`1 - \operatorname{SSIM}`.
+
+    The derivation is in ``help(course_lib.gradients.image)``.
 
     >>> x = np.linspace(0, 1, 16, dtype=np.float32).reshape(1, 4, 4, 1)
     >>> g = ssim_loss(x, x, window=3)  # at a minimum

@@ -84,8 +84,8 @@ def circle(
     :math:`\partial/\partial\hat Y = G R\;(+\,G^\top\hat Y` without references), with
     :math:`G_{ij} = -\sigma(a_i+b_i)\,\bigl(2\gamma d_{ij}\,\pi^p_{ij}
     - 2\gamma(1-d_{ij})[d_{ij}\le 1+m]\,\pi^n_{ij}\bigr)\,[S_{ij}\le 1]`
-    (derivation in the module docstring).  The references, when given, are
-    constants.
+    (derivation in ``help(course_lib.gradients.metric_learning)``).  The
+    references, when given, are constants.
 
     >>> y_pred = [[1., 0.], [0.6, 0.8], [0., 1.]]
     >>> circle([0, 0, 1], y_pred, gamma=2.0)

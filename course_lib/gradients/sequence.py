@@ -127,8 +127,9 @@ def ctc(y_true: ArrayLike, y_pred: ArrayLike) -> np.ndarray:
         \gamma_t(s) = \frac{\alpha_t(s)\beta_t(s)}{\sum_{s'}\alpha_t(s')\beta_t(s')}
                     = \frac{\alpha_t(s)\beta_t(s)}{p}
 
-    (derivation in the module docstring).  :math:`\gamma_t` is computed frame
-    by frame as a softmax of :math:`\log\alpha_t + \log\beta_t` over the
+    (derivation in ``help(course_lib.gradients.sequence)``).
+    :math:`\gamma_t` is computed frame by frame as a softmax of
+    :math:`\log\alpha_t + \log\beta_t` over the
     states, from per-frame rescaled :math:`\alpha` and :math:`\beta`, so that
     float32 input gives a float32 gradient within about :math:`10^{-5}` of the
     float64 one at :math:`T = 200`, as accurate as TensorFlow's float32 kernel.

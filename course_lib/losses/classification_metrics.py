@@ -93,8 +93,8 @@ def soft_fbeta(
         :math:`\beta \ge 0`: recall counts :math:`\beta` times as much as precision.
     axis : int, tuple of ints or None, default None
         Axes to sum the counts over.  ``None`` (the article's choice) gives **one
-        number for the whole batch**; ``-1`` one value per sample (see the
-        module docstring).
+        number for the whole batch**; ``-1`` one value per sample (see
+        ``help(course_lib.losses.classification_metrics)``).
 
     Examples
     --------

@@ -130,7 +130,7 @@ def categorical_hinge(y_true: ArrayLike, y_pred: ArrayLike) -> np.ndarray:
 
 
 class Hinge(LossFunctionWrapper):
-    """Class form of :func:`hinge` (mind the label trap in the module docstring).
+    """Class form of :func:`hinge` (mind the label trap: see :func:`signed_labels`).
 
     Examples
     --------

@@ -66,7 +66,8 @@ def dice(y_true: ArrayLike, y_pred: ArrayLike, axis: Axis = None) -> np.ndarray:
 
     One minus the soft Dice coefficient (F1 score) of the masks.  Assumes
     :math:`y, p \in [0, 1]`.  With the default ``axis=None`` the result is a
-    single number for the whole batch (see the module docstring).
+    single number for the whole batch (see
+    ``help(course_lib.losses.segmentation)``).
     Gradient: :math:`\frac{2}{S}\left(\frac{\sum y p}{S} - y\right)` with
     :math:`S = \sum y + \sum p + \epsilon`.
 
