@@ -34,6 +34,10 @@ nb_mime_priority_overrides = [
 nb_ipywidgets_js = {}
 
 myst_enable_extensions = ["dollarmath", "amsmath"]
+# Markdown *outputs* (course_lib.notebook.show displays docstrings with $$ maths) are
+# parsed as MyST, with the extensions above; myst-nb's default, CommonMark, leaves the
+# dollars as text.
+nb_render_markdown_format = "myst"
 myst_heading_anchors = 3
 
 # MathJax 3 from our own _static (copied there from node_modules by scripts/site.py),

@@ -269,7 +269,7 @@ def build_html(site: Path = BUILD / "site") -> Path:
     command = [sys.executable, "-m", "sphinx", "-b", "html", "-W", "--keep-going", "-q"]
     command += ["-d", str(site / "doctrees"), str(source), str(html)]
     subprocess.run(command, check=True)
-    build_slides(html / "slides")  # linked from the site's slides page
+    build_slides(html / "slides", in_site=True)  # linked from the site's slides page
     return html
 
 
@@ -277,8 +277,36 @@ def slide_notebooks() -> list[Path]:
     return sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 
 
-def build_slides(out: Path = BUILD / "slides", notebooks: Iterable[Path] | None = None) -> list[Path]:
-    """Write one reveal.js deck per notebook into ``out`` (emptied first), with the assets next to them."""
+# A link from a notebook to a course notebook: "01_x.ipynb" (a chapter, from another
+# chapter) or "../exercises/01_x.ipynb" / "../notebooks/01_x.ipynb".
+NOTEBOOK_LINK = re.compile(r'href="(?:\.\./(notebooks|exercises)/)?(\d\d_[\w-]+)\.ipynb"')
+
+
+def retarget_notebook_links(body: str, in_site: bool) -> str:
+    """Point a deck's links to course notebooks where they resolve.
+
+    A deck sits in ``slides/``, not next to the notebooks, so the notebooks'
+    relative links break.  Inside the site (``html/slides/``) they go to the
+    site's page of that notebook; a stand-alone deck links the notebook in the
+    repository (the address in pyproject.toml).
+    """
+
+    def target(match: re.Match) -> str:
+        folder, stem = match.group(1) or "notebooks", match.group(2)
+        if in_site:
+            return f'href="../{folder}/{stem}.html"'
+        return f'href="{repository_url()}/blob/main/{folder}/{stem}.ipynb"'
+
+    return NOTEBOOK_LINK.sub(target, body)
+
+
+def build_slides(
+    out: Path = BUILD / "slides", notebooks: Iterable[Path] | None = None, *, in_site: bool = False
+) -> list[Path]:
+    """Write one reveal.js deck per notebook into ``out`` (emptied first), with the assets next to them.
+
+    ``in_site``: the decks go into the site's ``slides/`` folder and link its pages.
+    """
     import nbformat
     from nbconvert import SlidesExporter
     from nbconvert.filters.widgetsdatatypefilter import WIDGET_VIEW_MIMETYPE
@@ -323,6 +351,7 @@ def build_slides(out: Path = BUILD / "slides", notebooks: Iterable[Path] | None 
         }
         body, _ = exporter.from_notebook_node(pages, resources=resources)
         body = body.replace('src="../badges/', 'src="badges/')
+        body = retarget_notebook_links(body, in_site)
         deck = out / f"{Path(notebook).stem}.slides.html"
         deck.write_text(body, encoding="utf-8")
         decks.append(deck)

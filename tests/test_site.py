@@ -382,3 +382,12 @@ def test_slides_page_links_every_deck(site):
     for path in sorted((ROOT / "notebooks").glob("[0-9]*.ipynb")):
         assert f'href="slides/{path.stem}.slides.html"' in html
         assert (site / "slides" / f"{path.stem}.slides.html").is_file()
+
+
+def test_decks_link_notebooks_where_they_resolve():
+    body = 'see <a href="01_fundamentals.ipynb">01</a> and <a href="../exercises/03_binary.ipynb">it</a>'
+    in_site = site_script.retarget_notebook_links(body, in_site=True)
+    assert 'href="../notebooks/01_fundamentals.html"' in in_site
+    assert 'href="../exercises/03_binary.html"' in in_site
+    alone = site_script.retarget_notebook_links(body, in_site=False)
+    assert f'href="{site_script.repository_url()}/blob/main/exercises/03_binary.ipynb"' in alone
