@@ -20,9 +20,11 @@ the start of a library's name and can never match the learner's ``def``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
+
+import numpy as np
 
 from course_lib.grading.model import Case
 
@@ -33,6 +35,8 @@ __all__ = [
     "Mistake",
     "Task",
     "library_function",
+    "seeded_case",
+    "seeded_cases",
 ]
 
 #: The course's own implementations: ``course_lib`` except the learner-facing
@@ -62,6 +66,30 @@ def library_function(*names: str) -> str:
     but not ``__main__.huber``.
     """
     return rf"^{LIBRARIES}\.\S*?\b({'|'.join(names)})\b"
+
+
+def seeded_cases(
+    seed: int, make: Callable[..., Case], specs: Iterable[tuple], **shared: Any
+) -> tuple[Case, ...]:
+    """One :class:`Case` per spec, ``make(rng, *spec, **shared)``, all drawn in order from one generator.
+
+    ``rng = np.random.default_rng(seed)`` is shared by the cases: the first
+    spec's draws come first, so a case's data depends on the seed and on the
+    specs before it.  Changing either changes the hidden cases (and, for
+    public cases, the stored public checks: rerun ``course-exercises``).
+
+    >>> def noise(rng, n, scale=1.0):
+    ...     return Case(f"{n} values", (scale * rng.normal(size=n),))
+    >>> [case.label for case in seeded_cases(0, noise, [(2,), (3,)], scale=2.0)]
+    ['2 values', '3 values']
+    """
+    rng = np.random.default_rng(seed)
+    return tuple(make(rng, *spec, **shared) for spec in specs)
+
+
+def seeded_case(seed: int, make: Callable[..., Case], *args: Any, **kwargs: Any) -> Case:
+    """The case ``make(np.random.default_rng(seed), *args, **kwargs)``: :func:`seeded_cases` of one spec."""
+    return seeded_cases(seed, make, [args], **kwargs)[0]
 
 
 @dataclass(frozen=True)
