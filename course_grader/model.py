@@ -34,6 +34,7 @@ __all__ = [
     "Case",
     "Mistake",
     "Task",
+    "forbid",
     "library_function",
     "seeded_case",
     "seeded_cases",
@@ -66,6 +67,21 @@ def library_function(*names: str) -> str:
     but not ``__main__.huber``.
     """
     return rf"^{LIBRARIES}\.\S*?\b({'|'.join(names)})\b"
+
+
+def forbid(*patterns: str, autodiff: bool = False) -> tuple[str, ...]:
+    r"""A task's ``forbidden`` tuple: the course's own code, autodiff if ``autodiff``, then ``patterns``.
+
+    Every task forbids :data:`COURSE_LIBRARY`; a gradient task also forbids
+    :data:`AUTODIFF`; ``patterns`` add what this task asks the learner to
+    write themselves, e.g. ``forbid(library_function("huber", "Huber"))``.
+
+    >>> forbid(r"^(import )?scipy\b") == (*COURSE_LIBRARY, r"^(import )?scipy\b")
+    True
+    >>> forbid(autodiff=True) == (*COURSE_LIBRARY, *AUTODIFF)
+    True
+    """
+    return (*COURSE_LIBRARY, *(AUTODIFF if autodiff else ()), *patterns)
 
 
 def seeded_cases(
@@ -140,7 +156,8 @@ class Task:
         the submission's run, flags the task: the library's own implementation
         of what the task asks to write, or autodiff in a gradient task.  A
         pattern here must not match anything a legitimate solution of any
-        task of the same notebook calls.
+        task of the same notebook calls.  Build it with :func:`forbid`, which
+        puts :data:`COURSE_LIBRARY` (and, for a gradient task, :data:`AUTODIFF`) first.
     forbidden_in_answer : tuple of str
         Patterns of the same form that apply only to the calls made while
         this task's own answer cell runs and while its answer is evaluated:

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from course_grader.model import AUTODIFF, COURSE_LIBRARY, Mistake, Task, library_function, seeded_cases
+from course_grader.model import (
+    Mistake,
+    Task,
+    forbid,
+    library_function,
+    seeded_cases,
+)
 from course_lib.grading.model import Case
 from course_lib.grading.tasks.ch01 import task_data
 
@@ -70,11 +76,7 @@ EMPIRICAL_RISK = Task(
     title="empirical risk of the linear-in-theta model under MSE",
     answer="empirical_risk",
     reference=_risk,
-    forbidden=(
-        *COURSE_LIBRARY,
-        library_function(r"mean_squared_error", r"MeanSquaredError"),
-        r"^(import )?sklearn\b",
-    ),
+    forbidden=forbid(library_function(r"mean_squared_error", r"MeanSquaredError"), r"^(import )?sklearn\b"),
     public=seeded_cases(10, _model_case, [(60, 2), (5, 2), (12, 1)]),
     hidden=seeded_cases(11, _model_case, [(25, 3), (7, 0), (1, 2)]),
     rtol=1e-9,
@@ -132,10 +134,7 @@ RISK_GRADIENT = Task(
     title="gradient of the empirical risk with respect to theta",
     answer="risk_gradient",
     reference=_gradient,
-    forbidden=(
-        *COURSE_LIBRARY,
-        *AUTODIFF,
-    ),
+    forbidden=forbid(autodiff=True),
     public=seeded_cases(20, _model_case, [(60, 2), (8, 2), (15, 1)]),
     hidden=seeded_cases(21, _model_case, [(30, 3), (9, 0), (40, 2)]),
     rtol=1e-9,
@@ -187,10 +186,7 @@ GRADIENT_DESCENT = Task(
     title="gradient descent on the empirical risk",
     answer="gradient_descent",
     reference=lambda features, y, learning_rate, steps: _descend(features, y, learning_rate, steps),
-    forbidden=(
-        *COURSE_LIBRARY,
-        *AUTODIFF,
-    ),
+    forbidden=forbid(autodiff=True),
     public=seeded_cases(30, _descent_case, [(60, 2, 1.0, 10), (20, 2, 0.5, 25), (15, 1, 1.9, 5)]),
     hidden=seeded_cases(31, _descent_case, [(30, 3, 1.0, 20), (10, 0, 0.5, 3), (40, 2, 1.5, 1)]),
     rtol=1e-7,

@@ -14,10 +14,9 @@ import math
 import numpy as np
 
 from course_grader.model import (
-    AUTODIFF,
-    COURSE_LIBRARY,
     Mistake,
     Task,
+    forbid,
     library_function,
     seeded_case,
     seeded_cases,
@@ -88,10 +87,7 @@ ASYMMETRIC_HUBER = Task(
     title="asymmetric Huber loss",
     answer="my_asymmetric_huber",
     reference=_ASYMMETRIC_HUBER,
-    forbidden=(
-        *COURSE_LIBRARY,
-        library_function(r"huber", r"Huber"),
-    ),
+    forbidden=forbid(library_function(r"huber", r"Huber")),
     public=seeded_cases(0, _asymmetric_case, [((4, 3), 1.0, 0.5), ((6, 2), 0.5, 2.0), ((5, 1), 2.0, 1.0)]),
     hidden=seeded_cases(
         1,
@@ -191,10 +187,7 @@ TARGET_GRADIENT = Task(
     title="gradient of the weighted Huber loss with respect to the targets",
     answer="my_huber_target_gradient",
     reference=_target_gradient(),
-    forbidden=(
-        *COURSE_LIBRARY,
-        *AUTODIFF,
-    ),
+    forbidden=forbid(autodiff=True),
     public=seeded_cases(2, _target_gradient_case, [((4, 3), 1.0), ((6, 2), 0.5)]),
     hidden=seeded_cases(3, _target_gradient_case, [((7, 4), 0.3), ((3, 5), 2.5), ((5, 1), 1.0)]),
     mistakes=(
@@ -346,10 +339,7 @@ SCALED_LOG_COSH = Task(
     ),
     rtol=1e-4,
     atol=1e-5,
-    forbidden=(
-        *COURSE_LIBRARY,
-        library_function(r"log_cosh", r"LogCosh"),
-    ),
+    forbidden=forbid(library_function(r"log_cosh", r"LogCosh")),
     mistakes=(
         Mistake(
             "you summed over the last axis; the loss is the MEAN over the last axis, as (14) is",

@@ -10,10 +10,9 @@ from __future__ import annotations
 import numpy as np
 
 from course_grader.model import (
-    AUTODIFF,
-    COURSE_LIBRARY,
     Mistake,
     Task,
+    forbid,
     library_function,
     seeded_case,
     seeded_cases,
@@ -98,11 +97,10 @@ BCE = Task(
     title="binary cross-entropy from probabilities",
     answer="my_binary_crossentropy",
     reference=lambda y_true, y_pred: losses.binary_crossentropy(y_true, y_pred),
-    forbidden=(
-        *COURSE_LIBRARY,
+    forbidden=forbid(
         library_function(
             r"binary_crossentropy", r"BinaryCrossentropy", r"binary_cross_entropy\w*", r"log_loss"
-        ),
+        )
     ),
     public=(
         seeded_case(30, _probability_case, (4, 3)),
@@ -227,15 +225,14 @@ BCE_FROM_LOGITS = Task(
     ),
     rtol=1e-4,
     atol=1e-5,
-    forbidden=(
-        *COURSE_LIBRARY,
+    forbidden=forbid(
         library_function(
             r"binary_crossentropy",
             r"BinaryCrossentropy",
             r"sigmoid_cross_entropy\w*",
             r"binary_focal_crossentropy",
             r"BinaryFocalCrossentropy",
-        ),
+        )
     ),
     mistakes=(
         Mistake(
@@ -316,10 +313,7 @@ BCE_GRADIENT = Task(
     title="gradient of binary cross-entropy with respect to the logits",
     answer="my_bce_gradient",
     reference=lambda y_true, logits: gradients.binary_crossentropy(y_true, logits, from_logits=True),
-    forbidden=(
-        *COURSE_LIBRARY,
-        *AUTODIFF,
-    ),
+    forbidden=forbid(autodiff=True),
     public=seeded_cases(50, _gradient_case, [((4, 3),), ((5, 2),)], scale=2.0)
     + (seeded_case(51, _extreme_gradient_case, (3, 2)),),
     hidden=seeded_cases(52, _gradient_case, [((6, 1),), ((2, 5),)], scale=3.0)

@@ -13,7 +13,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from course_grader.model import AUTODIFF, COURSE_LIBRARY, Mistake, Task, library_function, seeded_cases
+from course_grader.model import (
+    Mistake,
+    Task,
+    forbid,
+    library_function,
+    seeded_cases,
+)
 from course_lib import losses
 from course_lib.grading.model import Case
 from course_lib.grading.tasks.ch04 import VOID, task_data
@@ -164,8 +170,7 @@ TEMPERED_CCE = Task(
     title="cross-entropy at temperature T from logits",
     answer="my_tempered_cce",
     reference=_tempered(_cce),
-    forbidden=(
-        *COURSE_LIBRARY,
+    forbidden=forbid(
         library_function(
             r"categorical_crossentropy",
             r"CategoricalCrossentropy",
@@ -174,7 +179,7 @@ TEMPERED_CCE = Task(
             r"log_softmax",
             r"\w*logsumexp",
             r"softmax_cross_entropy\w*",
-        ),
+        )
     ),
     public=_tempered_cases(0, public=True),
     hidden=_tempered_cases(401, public=False),  # a seed no public case of any chapter uses
@@ -358,10 +363,7 @@ WEIGHTED_CCE_GRADIENT = Task(
     title="gradient of class-weighted cross-entropy with respect to the logits",
     answer="my_weighted_cce_gradient",
     reference=_weighted_gradient(),
-    forbidden=(
-        *COURSE_LIBRARY,
-        *AUTODIFF,
-    ),
+    forbidden=forbid(autodiff=True),
     public=_weighted_gradient_cases(2, public=True),
     hidden=_weighted_gradient_cases(3, public=False),
     mistakes=(
@@ -491,9 +493,8 @@ KERAS_GCE = Task(
     ),
     rtol=1e-4,
     atol=1e-5,
-    forbidden=(
-        *COURSE_LIBRARY,
-        library_function(r"categorical_generalized_cross_entropy", r"CategoricalGeneralizedCrossEntropy"),
+    forbidden=forbid(
+        library_function(r"categorical_generalized_cross_entropy", r"CategoricalGeneralizedCrossEntropy")
     ),
     mistakes=(
         Mistake(

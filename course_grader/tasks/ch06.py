@@ -10,7 +10,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from course_grader.model import AUTODIFF, COURSE_LIBRARY, Mistake, Task, library_function, seeded_cases
+from course_grader.model import (
+    Mistake,
+    Task,
+    forbid,
+    library_function,
+    seeded_cases,
+)
 from course_lib import gradients, losses
 from course_lib.grading.model import Case
 from course_lib.grading.tasks.ch06 import task_data
@@ -60,10 +66,7 @@ DICE = Task(
     title="per-image soft Dice loss",
     answer="my_dice",
     reference=lambda y_true, y_pred: losses.dice(*_f64(y_true, y_pred), axis=_image_axes(y_pred)),
-    forbidden=(
-        *COURSE_LIBRARY,
-        library_function(r"dice", r"Dice"),
-    ),
+    forbidden=forbid(library_function(r"dice", r"Dice")),
     forbidden_in_answer=(library_function(r"tversky", r"Tversky"),),
     public=seeded_cases(0, _mask_case, [((3, 4, 4, 1), True), ((2, 5, 5, 1),), ((4, 6),)]),
     hidden=seeded_cases(1, _mask_case, [((5, 3, 3, 1), True), ((2, 6, 6, 2),), ((3, 10),)]),
@@ -117,10 +120,7 @@ DICE_GRADIENT = Task(
     title="gradient of the per-image Dice loss",
     answer="my_dice_gradient",
     reference=lambda y_true, y_pred: gradients.dice(*_f64(y_true, y_pred), axis=_image_axes(y_pred)),
-    forbidden=(
-        *COURSE_LIBRARY,
-        *AUTODIFF,
-    ),
+    forbidden=forbid(autodiff=True),
     public=seeded_cases(2, _mask_case, [((3, 4, 4, 1),), ((4, 6),)]),
     hidden=seeded_cases(3, _mask_case, [((2, 5, 5, 1), True), ((5, 3, 3, 2),)]),
     mistakes=(
@@ -234,11 +234,10 @@ KERAS_BCE_DICE = Task(
     hidden=seeded_cases(5, _hybrid_case, [((4, 3, 3, 1), True), ((2, 6, 6, 2),)]),
     rtol=1e-4,
     atol=1e-5,
-    forbidden=(
-        *COURSE_LIBRARY,
+    forbidden=forbid(
         library_function(
             r"BCEDice", r"bce_dice", r"dice", r"Dice", r"binary_crossentropy", r"BinaryCrossentropy"
-        ),
+        )
     ),
     mistakes=(
         Mistake(

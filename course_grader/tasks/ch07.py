@@ -9,7 +9,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from course_grader.model import AUTODIFF, COURSE_LIBRARY, Mistake, Task, library_function, seeded_cases
+from course_grader.model import (
+    Mistake,
+    Task,
+    forbid,
+    library_function,
+    seeded_cases,
+)
 from course_lib import gradients, losses
 from course_lib.grading.model import Case
 
@@ -81,10 +87,7 @@ CONTRASTIVE = Task(
     title="contrastive loss",
     answer="my_contrastive",
     reference=lambda y_true, y_pred, margin=1.0: losses.contrastive(y_true, y_pred, margin=margin),
-    forbidden=(
-        *COURSE_LIBRARY,
-        library_function(r"contrastive\w*", r"Contrastive\w*"),
-    ),
+    forbidden=forbid(library_function(r"contrastive\w*", r"Contrastive\w*")),
     public=seeded_cases(0, _pair_case, [(6, 3, 1.0), (8, 2, 0.5)]),
     hidden=seeded_cases(1, _pair_case, [(10, 4, 2.0), (5, 1, 1.0), (7, 6, 0.3)]),
     mistakes=(
@@ -149,10 +152,7 @@ CONTRASTIVE_GRADIENT = Task(
     title="gradient of the contrastive loss",
     answer="my_contrastive_gradient",
     reference=lambda y_true, y_pred, margin=1.0: gradients.contrastive(y_true, y_pred, margin=margin),
-    forbidden=(
-        *COURSE_LIBRARY,
-        *AUTODIFF,
-    ),
+    forbidden=forbid(autodiff=True),
     public=seeded_cases(2, _pair_case, [(6, 3, 1.0), (8, 2, 0.5)]),
     hidden=seeded_cases(3, _pair_case, [(9, 4, 1.5), (5, 1, 0.3)]),
     mistakes=(
@@ -226,10 +226,7 @@ BATCH_HARD = Task(
     reference=lambda labels, embeddings, margin=0.2: losses.triplet(
         labels, embeddings, margin=margin, mining="hard"
     ),
-    forbidden=(
-        *COURSE_LIBRARY,
-        library_function(r"triplet\w*", r"Triplet\w*"),
-    ),
+    forbidden=forbid(library_function(r"triplet\w*", r"Triplet\w*")),
     public=seeded_cases(4, _batch_case, [(8, 2, 3, 0.2), (12, 3, 4, 1.0)]),
     hidden=seeded_cases(5, _batch_case, [(10, 4, 2, 0.5), (16, 2, 5, 0.2), (6, 3, 2, 2.0)]),
     mistakes=(
@@ -290,10 +287,7 @@ KERAS_BATCH_ALL = Task(
     answer="keras_batch_all",
     reference=lambda labels, embeddings, margin=0.2: losses.triplet(labels, _f64(embeddings), margin=margin),
     backend="keras",
-    forbidden=(
-        *COURSE_LIBRARY,
-        library_function(r"triplet\w*", r"Triplet\w*"),
-    ),
+    forbidden=forbid(library_function(r"triplet\w*", r"Triplet\w*")),
     public=seeded_cases(6, _batch_case, [(8, 2, 3, 0.2), (12, 3, 4, 1.0)], dtype="float32"),
     hidden=seeded_cases(7, _batch_case, [(10, 4, 2, 0.5), (16, 2, 5, 0.2)], dtype="float32"),
     rtol=1e-4,

@@ -11,7 +11,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from course_grader.model import AUTODIFF, COURSE_LIBRARY, Mistake, Task, library_function, seeded_cases
+from course_grader.model import (
+    Mistake,
+    Task,
+    forbid,
+    library_function,
+    seeded_cases,
+)
 from course_lib import gradients, losses
 from course_lib.grading.model import Case
 from course_lib.grading.tasks.ch08 import task_data
@@ -152,7 +158,7 @@ CTC_LOSS = Task(
     title="CTC loss by the forward algorithm",
     answer="my_ctc",
     reference=_loss_reference,
-    forbidden=(*COURSE_LIBRARY,),
+    forbidden=forbid(),
     forbidden_in_answer=(library_function(r"ctc\w*", r"CTC\w*"),),
     public=seeded_cases(0, _ctc_case, PUBLIC_SPECS) + seeded_cases(1, _ctc_case, [LONG_PUBLIC], scale=2.0),
     hidden=seeded_cases(802, _ctc_case, HIDDEN_SPECS)  # 802: a seed no public case uses
@@ -200,10 +206,7 @@ CTC_GRADIENT = Task(
     title="gradient of the CTC loss by forward-backward",
     answer="my_ctc_gradient",
     reference=_gradient_reference,
-    forbidden=(
-        *COURSE_LIBRARY,
-        *AUTODIFF,
-    ),
+    forbidden=forbid(autodiff=True),
     forbidden_in_answer=(library_function(r"ctc\w*", r"CTC\w*"),),
     public=seeded_cases(4, _ctc_case, PUBLIC_SPECS[:2])
     + seeded_cases(5, _ctc_case, [LONG_PUBLIC], scale=2.0),
@@ -335,7 +338,7 @@ BLANK_LAST = Task(
     ),
     rtol=1e-4,
     atol=1e-4,
-    forbidden=(*COURSE_LIBRARY,),
+    forbidden=forbid(),
     mistakes=(
         Mistake(
             "you shifted the labels but left the blank where it was: Keras 3's CTC takes class 0 as the "

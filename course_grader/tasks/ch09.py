@@ -10,10 +10,9 @@ from __future__ import annotations
 import numpy as np
 
 from course_grader.model import (
-    AUTODIFF,
-    COURSE_LIBRARY,
     Mistake,
     Task,
+    forbid,
     library_function,
     seeded_case,
     seeded_cases,
@@ -82,10 +81,7 @@ SOFT_FBETA = Task(
     reference=lambda y_true, y_pred, beta=1.0: losses.soft_fbeta(
         np.float64(y_true), np.float64(y_pred), beta=beta
     ),
-    forbidden=(
-        *COURSE_LIBRARY,
-        library_function(r"soft_fbeta", r"SoftFBeta", r"fbeta_score", r"f1_score"),
-    ),
+    forbidden=forbid(library_function(r"soft_fbeta", r"SoftFBeta", r"fbeta_score", r"f1_score")),
     public=(
         seeded_case(1, _batch_case, "labels and probabilities", (8, 1), 1.0),
         seeded_case(2, _batch_case, "labels and probabilities", (10, 1), 2.0),
@@ -152,11 +148,7 @@ SOFT_FBETA_GRADIENT = Task(
     reference=lambda y_true, y_pred, beta=1.0: gradients.soft_fbeta(
         np.float64(y_true), np.float64(y_pred), beta=beta
     ),
-    forbidden=(
-        *COURSE_LIBRARY,
-        *AUTODIFF,
-        library_function(r"soft_fbeta", r"SoftFBeta"),
-    ),
+    forbidden=forbid(library_function(r"soft_fbeta", r"SoftFBeta"), autodiff=True),
     public=(
         seeded_case(11, _batch_case, "labels and probabilities", (8, 1), 1.0),
         seeded_case(12, _batch_case, "labels and probabilities", (10, 1), 2.0),
@@ -223,9 +215,8 @@ MULTILABEL_F2 = Task(
     hidden=seeded_cases(21, _label_case, [(8, 4), (3, 7), (5, 2)]),
     rtol=1e-4,
     atol=1e-6,
-    forbidden=(
-        *COURSE_LIBRARY,
-        library_function(r"soft_fbeta", r"SoftFBeta", r"FBetaScore", r"F1Score", r"fbeta_score", r"f1_score"),
+    forbidden=forbid(
+        library_function(r"soft_fbeta", r"SoftFBeta", r"FBetaScore", r"F1Score", r"fbeta_score", r"f1_score")
     ),
     mistakes=(
         Mistake(

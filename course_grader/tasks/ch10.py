@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from course_grader.model import AUTODIFF, COURSE_LIBRARY, Mistake, Task, seeded_cases
+from course_grader.model import Mistake, Task, forbid, seeded_cases
 from course_lib.grading.model import Case
 from course_lib.grading.tasks.ch10 import task_data
 
@@ -42,10 +42,7 @@ L1_PENALTY = Task(
     title="the L1 penalty of the article's L1PenaltyLayer",
     answer="l1_penalty",
     reference=_l1,
-    forbidden=(
-        *COURSE_LIBRARY,
-        r"^keras\.src\.regularizers\b",
-    ),
+    forbidden=forbid(r"^keras\.src\.regularizers\b"),
     public=seeded_cases(
         0, _activation_case, [("ReLU", (8, 4), 0.01), ("signed", (5, 3), 0.1), ("ReLU", (6, 2, 3), 0.5)]
     ),
@@ -86,11 +83,7 @@ L1_GRADIENT = Task(
     title="gradient of the L1 penalty",
     answer="l1_penalty_gradient",
     reference=lambda a, factor=0.01: factor * np.sign(_as_float(a)),
-    forbidden=(
-        *COURSE_LIBRARY,
-        *AUTODIFF,
-        r"^keras\.src\.regularizers\b",
-    ),
+    forbidden=forbid(r"^keras\.src\.regularizers\b", autodiff=True),
     public=seeded_cases(2, _activation_case, [("ReLU", (8, 4), 0.01), ("signed", (5, 3), 0.2)]),
     hidden=seeded_cases(
         3, _activation_case, [("ReLU", (10, 6), 0.5), ("signed", (4, 2, 3), 0.03), ("ReLU", (7, 5), 1.0)]
@@ -210,10 +203,7 @@ KERAS_PER_SAMPLE_L1 = Task(
     hidden=seeded_cases(5, _keras_case, [((3, 5), 0.5), ((17, 2), 0.02), ((6, 2, 2), 0.3)]),
     rtol=1e-4,
     atol=1e-6,
-    forbidden=(
-        *COURSE_LIBRARY,
-        r"^keras\.src\.regularizers\b",
-    ),
+    forbidden=forbid(r"^keras\.src\.regularizers\b"),
     mistakes=(
         Mistake(
             "that is the article's batch SUM (2); to match activity_regularizer (5) divide by the batch size",

@@ -9,7 +9,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from course_grader.model import COURSE_LIBRARY, Mistake, Task, library_function, seeded_case, seeded_cases
+from course_grader.model import (
+    Mistake,
+    Task,
+    forbid,
+    library_function,
+    seeded_case,
+    seeded_cases,
+)
 from course_lib.grading.model import Case
 from course_lib.grading.tasks.ch11 import task_data
 from course_lib.losses._reduction import reduce_weighted_values
@@ -67,10 +74,7 @@ REDUCE = Task(
     title="the three reductions",
     answer="my_reduce",
     reference=_reduce_reference,
-    forbidden=(
-        *COURSE_LIBRARY,
-        library_function(r"reduce_weighted_values", r"reduce_values", r"apply_mask"),
-    ),
+    forbidden=forbid(library_function(r"reduce_weighted_values", r"reduce_values", r"apply_mask")),
     forbidden_in_answer=(r"^(import )?keras\b",),
     public=seeded_cases(
         0, _reduce_case, [("sum", 5, 1), ("sum_over_batch_size", 6, 2), ("mean_with_sample_weight", 4, 1)]
@@ -140,10 +144,7 @@ MASKED = Task(
     title="the default reduction with a mask",
     answer="masked_loss",
     reference=_masked_reference,
-    forbidden=(
-        *COURSE_LIBRARY,
-        library_function(r"reduce_weighted_values", r"reduce_values", r"apply_mask"),
-    ),
+    forbidden=forbid(library_function(r"reduce_weighted_values", r"reduce_values", r"apply_mask")),
     forbidden_in_answer=(r"^(import )?keras\b",),
     public=seeded_cases(2, _masked_case, [(3, 4, "per sequence"), (4, 5, "per step")]),
     hidden=seeded_cases(3, _masked_case, [(5, 3, "per step"), (2, 6, "per sequence"), (6, 2, "per step")]),
@@ -292,10 +293,7 @@ KERAS_MASKED_MSE = Task(
     + (seeded_case(7, _padded_case, 4, 5, "padded sequences, last one all padding", empty_row=True),),
     rtol=1e-4,
     atol=1e-5,
-    forbidden=(
-        *COURSE_LIBRARY,
-        library_function(r"mean_squared_error", r"MeanSquaredError"),
-    ),
+    forbidden=forbid(library_function(r"mean_squared_error", r"MeanSquaredError")),
     mistakes=(
         Mistake(
             "you divided by T, the number of ALL steps; the masked mean divides by the number of VALID "

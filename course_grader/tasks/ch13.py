@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from course_grader.model import COURSE_LIBRARY, Mistake, Task, library_function, seeded_cases
+from course_grader.model import Mistake, Task, forbid, library_function, seeded_cases
 from course_lib import losses
 from course_lib.grading.model import Case
 from course_lib.grading.tasks.ch13 import task_data
@@ -69,11 +69,7 @@ TRIPLET = Task(
     ),
     rtol=1e-4,
     atol=1e-5,
-    forbidden=(
-        *COURSE_LIBRARY,
-        *_LEGACY_KERAS,
-        library_function(r"triplet\w*", r"Triplet\w*"),
-    ),
+    forbidden=forbid(*_LEGACY_KERAS, library_function(r"triplet\w*", r"Triplet\w*")),
     mistakes=(
         Mistake(
             "you used Euclidean distances ||a - p||; the article's (and FaceNet's) triplet loss compares "
@@ -155,11 +151,7 @@ FBETA = Task(
     ),
     rtol=1e-4,
     atol=1e-6,
-    forbidden=(
-        *COURSE_LIBRARY,
-        *_LEGACY_KERAS,
-        library_function(r"FBetaScore", r"F1Score", r"fbeta\w*", r"f1_score"),
-    ),
+    forbidden=forbid(*_LEGACY_KERAS, library_function(r"FBetaScore", r"F1Score", r"fbeta\w*", r"f1_score")),
     mistakes=(
         Mistake(
             "you returned the F-beta score itself; a loss must go DOWN as the model improves, so return "
@@ -238,10 +230,7 @@ WEIGHTED_BCE = Task(
     ),
     rtol=1e-4,
     atol=1e-5,
-    forbidden=(
-        *COURSE_LIBRARY,
-        *_LEGACY_KERAS,
-    ),
+    forbidden=forbid(*_LEGACY_KERAS),
     forbidden_in_answer=(library_function(r"binary_crossentropy", r"BinaryCrossentropy"),),
     mistakes=(
         Mistake(
