@@ -1,6 +1,7 @@
 # One entry point for learners, instructors and CI.
 #   make lab    install what a learner needs, then open the course in JupyterLab
 #   make test   install everything (tests, site, nbgrader), then run the whole test suite
+#   make test-fast  the library's and the grader's unit tests only (under a minute)
 #   make site   the course as a static website: _build/site/html/index.html
 #   make slides one reveal.js deck per notebook: _build/slides/
 # Everything is installed into ./.venv; nothing touches your system Python.
@@ -14,7 +15,7 @@ LAB_STAMP := $(VENV)/.installed-lab
 # to stay together on one kernel).
 PYTEST_ARGS ?= -n 2 --dist loadfile
 
-.PHONY: setup setup-lab lab lab-command test lint bench clean notebooks site slides
+.PHONY: setup setup-lab lab lab-command test test-fast lint bench clean notebooks site slides
 
 # The maintainers' environment (tests, site, slides, nbgrader) ...
 setup: $(STAMP)
@@ -54,6 +55,14 @@ lab-command:
 
 test: setup lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The inner loop while editing course_lib or course_grader: the library's tests
+# (Keras parity included), the grader's unit tests and the doctests, without what
+# executes notebooks, drives a browser or is slow (markers: tests/conftest.py).
+# Explicit paths: the default testpaths also collect notebooks/ and solutions/.
+FAST_MARKERS := not notebooks and not browser and not slow
+test-fast: setup
+	$(BIN)/python -m pytest -n 2 -m "$(FAST_MARKERS)" tests course_lib course_grader
 
 lint: setup
 	$(BIN)/ruff check course_lib course_grader tests benchmarks scripts

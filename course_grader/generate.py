@@ -3,9 +3,12 @@
     course-exercises                # regenerate every exercise notebook and public-check file
     course-exercises --check        # exit 1 if any of them is out of date
 
+Run it from the course's checkout: ``solutions/`` and ``exercises/`` are
+those of the current directory (or pass ``--solutions`` and ``--exercises``).
 The stored public checks (``course_lib/grading/public/chNN.json``, what the
 learner's ``check(...)`` compares with) are written from the tasks by
-:mod:`course_grader.public_checks`.
+:mod:`course_grader.public_checks`, next to the ``course_lib`` that Python
+imports (the checkout's own with ``pip install -e``).
 
 The pipeline is the student-version part of nbgrader's ``generate_assignment``
 (without its database): lock the instructions and tests, replace each
@@ -21,8 +24,6 @@ import sys
 from pathlib import Path
 
 import nbformat
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def student_version(solution: nbformat.NotebookNode) -> nbformat.NotebookNode:
@@ -77,13 +78,31 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="course-exercises", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--solutions", type=Path, default=ROOT / "solutions")
-    parser.add_argument("--exercises", type=Path, default=ROOT / "exercises")
+    parser.add_argument(
+        "--solutions", type=Path, default=None, help="the solution notebooks (default: ./solutions)"
+    )
+    parser.add_argument(
+        "--exercises", type=Path, default=None, help="where the exercises go (default: ./exercises)"
+    )
     parser.add_argument("--check", action="store_true", help="only report files that are out of date")
     args = parser.parse_args(argv)
+    folders = {}
+    for option in ("solutions", "exercises"):
+        given = getattr(args, option)
+        folders[option] = Path.cwd() / option if given is None else given
+        if given is None and not folders[option].is_dir():
+            print(
+                f"course-exercises: {Path.cwd()} has no {option}/ folder; "
+                f"run it from the course's checkout or pass --{option}",
+                file=sys.stderr,
+            )
+            return 2
+    if not folders["solutions"].is_dir():
+        print(f"course-exercises: --solutions {folders['solutions']} is not a folder", file=sys.stderr)
+        return 2
     from course_grader import public_checks
 
-    stale = generate(args.solutions, args.exercises, check=args.check)
+    stale = generate(folders["solutions"], folders["exercises"], check=args.check)
     stale += public_checks.write(check=args.check)
     for path in stale:
         print(f"{'out of date' if args.check else 'wrote'}: {path}")

@@ -20,9 +20,11 @@ the start of a library's name and can never match the learner's ``def``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
+
+import numpy as np
 
 from course_lib.grading.model import Case
 
@@ -32,7 +34,10 @@ __all__ = [
     "Case",
     "Mistake",
     "Task",
+    "forbid",
     "library_function",
+    "seeded_case",
+    "seeded_cases",
 ]
 
 #: The course's own implementations: ``course_lib`` except the learner-facing
@@ -62,6 +67,45 @@ def library_function(*names: str) -> str:
     but not ``__main__.huber``.
     """
     return rf"^{LIBRARIES}\.\S*?\b({'|'.join(names)})\b"
+
+
+def forbid(*patterns: str, autodiff: bool = False) -> tuple[str, ...]:
+    r"""A task's ``forbidden`` tuple: the course's own code, autodiff if ``autodiff``, then ``patterns``.
+
+    Every task forbids :data:`COURSE_LIBRARY`; a gradient task also forbids
+    :data:`AUTODIFF`; ``patterns`` add what this task asks the learner to
+    write themselves, e.g. ``forbid(library_function("huber", "Huber"))``.
+
+    >>> forbid(r"^(import )?scipy\b") == (*COURSE_LIBRARY, r"^(import )?scipy\b")
+    True
+    >>> forbid(autodiff=True) == (*COURSE_LIBRARY, *AUTODIFF)
+    True
+    """
+    return (*COURSE_LIBRARY, *(AUTODIFF if autodiff else ()), *patterns)
+
+
+def seeded_cases(
+    seed: int, make: Callable[..., Case], specs: Iterable[tuple], **shared: Any
+) -> tuple[Case, ...]:
+    """One :class:`Case` per spec, ``make(rng, *spec, **shared)``, all drawn in order from one generator.
+
+    ``rng = np.random.default_rng(seed)`` is shared by the cases: the first
+    spec's draws come first, so a case's data depends on the seed and on the
+    specs before it.  Changing either changes the hidden cases (and, for
+    public cases, the stored public checks: rerun ``course-exercises``).
+
+    >>> def noise(rng, n, scale=1.0):
+    ...     return Case(f"{n} values", (scale * rng.normal(size=n),))
+    >>> [case.label for case in seeded_cases(0, noise, [(2,), (3,)], scale=2.0)]
+    ['2 values', '3 values']
+    """
+    rng = np.random.default_rng(seed)
+    return tuple(make(rng, *spec, **shared) for spec in specs)
+
+
+def seeded_case(seed: int, make: Callable[..., Case], *args: Any, **kwargs: Any) -> Case:
+    """The case ``make(np.random.default_rng(seed), *args, **kwargs)``: :func:`seeded_cases` of one spec."""
+    return seeded_cases(seed, make, [args], **kwargs)[0]
 
 
 @dataclass(frozen=True)
@@ -112,7 +156,8 @@ class Task:
         the submission's run, flags the task: the library's own implementation
         of what the task asks to write, or autodiff in a gradient task.  A
         pattern here must not match anything a legitimate solution of any
-        task of the same notebook calls.
+        task of the same notebook calls.  Build it with :func:`forbid`, which
+        puts :data:`COURSE_LIBRARY` (and, for a gradient task, :data:`AUTODIFF`) first.
     forbidden_in_answer : tuple of str
         Patterns of the same form that apply only to the calls made while
         this task's own answer cell runs and while its answer is evaluated:

@@ -2,6 +2,8 @@
 
     course-release OUT            # OUT must not exist yet (or pass --force to replace it)
 
+Run it from the course's checkout, or name the checkout with ``--course``.
+
 ``OUT`` holds the course notebooks, the exercise notebooks, the badges they
 show, the Binder files, and the learner package ``course_lib`` with a
 ``pyproject.toml`` of its own (``pip install -e OUT`` or ``pip install OUT``).
@@ -47,9 +49,13 @@ notebook you hand in with more checks than these.
 """
 
 
-def course_root() -> Path:
-    """The course checkout this package was installed from (it has ``notebooks/`` and ``exercises/``)."""
-    return Path(__file__).resolve().parents[1]
+#: What a course checkout has, at least (``release`` copies the first three and reads the last).
+CHECKOUT = ("notebooks", "exercises", "course_lib", "pyproject.toml")
+
+
+def missing_from_checkout(root: Path) -> list[str]:
+    """The parts of a course checkout (:data:`CHECKOUT`) that ``root`` lacks; empty if it is one."""
+    return [name for name in CHECKOUT if not (root / name).exists()]
 
 
 def _toml_list(values: list[str]) -> str:
@@ -83,10 +89,13 @@ course_lib = ["grading/public/*.json"]
 
 
 def release(out: Path, root: Path | None = None, *, force: bool = False) -> Path:
-    """Write the learners' copy of the course to ``out`` and return it."""
-    root = root or course_root()
-    if not (root / "notebooks").is_dir() or not (root / "course_lib").is_dir():
-        raise ValueError(f"root must be the course's checkout (with notebooks/ and course_lib/); got {root}")
+    """Write the learners' copy of the course in ``root`` (default: the current directory) to ``out``."""
+    root = Path.cwd() if root is None else root
+    if missing := missing_from_checkout(root):
+        raise ValueError(
+            f"{root} is not the course's checkout (it has no {', '.join(missing)}): "
+            "run course-release from the checkout or pass --course"
+        )
     if out.exists():
         if not force:
             raise ValueError(f"out must not exist yet (or pass force=True / --force); {out} does")
@@ -111,7 +120,9 @@ def main(argv: list[str] | None = None) -> int:
         prog="course-release", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("out", type=Path, help="the folder to write (must not exist, unless --force)")
-    parser.add_argument("--course", type=Path, default=None, help="the course checkout (default: this one)")
+    parser.add_argument(
+        "--course", type=Path, default=None, help="the course's checkout (default: the current directory)"
+    )
     parser.add_argument("--force", action="store_true", help="replace OUT if it exists")
     args = parser.parse_args(argv)
     try:

@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(scope="module")
 def released(tmp_path_factory) -> Path:
-    return release(tmp_path_factory.mktemp("release") / "course")
+    return release(tmp_path_factory.mktemp("release") / "course", ROOT)
 
 
 def _text_files(folder: Path):
@@ -97,5 +97,12 @@ def test_the_learner_package_builds_a_wheel_of_course_lib_alone(released, tmp_pa
 
 def test_the_command_refuses_to_overwrite(tmp_path, capsys):
     (tmp_path / "out").mkdir()
-    assert main([str(tmp_path / "out")]) == 2
+    assert main([str(tmp_path / "out"), "--course", str(ROOT)]) == 2
     assert "must not exist" in capsys.readouterr().err
+
+
+def test_the_command_reads_the_course_in_the_current_directory(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)  # not where the package is installed from
+    assert main([str(tmp_path / "out")]) == 2
+    assert "pass --course" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()

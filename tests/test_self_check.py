@@ -16,6 +16,7 @@ import pytest
 
 from course_grader import public_checks
 from course_grader.generate import generate
+from course_grader.generate import main as course_exercises
 from course_grader.judging import expected_output, mistake_outputs
 from course_grader.judging import judge as grader_judge
 from course_grader.tasks import TASKS
@@ -359,6 +360,15 @@ def test_every_chapter_from_01_has_solution_and_exercise_notebooks():
 
 def test_exercises_are_up_to_date_with_the_solutions():
     assert not generate(SOLUTIONS, EXERCISES, check=True), "run course-exercises"
+
+
+def test_course_exercises_outside_the_checkout_names_the_option(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)  # folders come from the current directory, not from where the package is
+    assert course_exercises(["--check"]) == 2
+    assert "pass --solutions" in capsys.readouterr().err
+    (tmp_path / "solutions").mkdir()
+    assert course_exercises(["--check"]) == 2
+    assert "pass --exercises" in capsys.readouterr().err
 
 
 def test_exercises_have_no_solutions_or_hidden_tests():

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from course_grader.model import AUTODIFF, COURSE_LIBRARY, Mistake, Task, library_function
+from course_grader.model import (
+    Mistake,
+    Task,
+    forbid,
+    library_function,
+    seeded_cases,
+)
 from course_lib.grading.model import Case
 from course_lib.grading.tasks.ch01 import task_data
 
@@ -23,21 +29,19 @@ def _regression_problem(rng: np.random.Generator, n: int, degree: int) -> tuple[
     return _design(x, degree), 0.5 * x**2 - x + 1.0 + rng.normal(scale=0.5, size=n)
 
 
-def _model_cases(seed: int, settings: list[tuple[int, int]]) -> tuple[Case, ...]:
-    """Cases ``(theta, features, y)``: one per ``(N, degree)``."""
-    names = {
-        0: "constant [1]",
-        1: "straight line [1, x]",
-        2: "quadratic [1, x, x^2]",
-        3: "cubic [1, x, x^2, x^3]",
-    }
-    rng = np.random.default_rng(seed)
-    cases = []
-    for n, degree in settings:
-        features, y = _regression_problem(rng, n, degree)
-        theta = rng.normal(size=degree + 1)
-        cases.append(Case(f"N={n}, {names[degree]} features", (theta, features, y)))
-    return tuple(cases)
+_FEATURE_NAMES = {
+    0: "constant [1]",
+    1: "straight line [1, x]",
+    2: "quadratic [1, x, x^2]",
+    3: "cubic [1, x, x^2, x^3]",
+}
+
+
+def _model_case(rng: np.random.Generator, n: int, degree: int) -> Case:
+    """A case ``(theta, features, y)`` with ``N = n`` samples and polynomial features up to ``degree``."""
+    features, y = _regression_problem(rng, n, degree)
+    theta = rng.normal(size=degree + 1)
+    return Case(f"N={n}, {_FEATURE_NAMES[degree]} features", (theta, features, y))
 
 
 def _lambda_max(features: np.ndarray) -> float:
@@ -45,17 +49,13 @@ def _lambda_max(features: np.ndarray) -> float:
     return float(np.linalg.eigvalsh(2.0 / len(features) * features.T @ features)[-1])
 
 
-def _descent_cases(seed: int, settings: list[tuple[int, int, float, int]]) -> tuple[Case, ...]:
-    """Cases ``(features, y)`` with ``learning_rate = factor / lambda_max`` and ``steps``."""
-    rng = np.random.default_rng(seed)
-    cases = []
-    for n, degree, factor, steps in settings:
-        features, y = _regression_problem(rng, n, degree)
-        rate = float(factor / _lambda_max(features))
-        plural = "s" if steps != 1 else ""
-        label = f"N={n}, degree {degree}, learning_rate = {factor}/lambda_max, {steps} step{plural}"
-        cases.append(Case(label, (features, y), {"learning_rate": rate, "steps": int(steps)}))
-    return tuple(cases)
+def _descent_case(rng: np.random.Generator, n: int, degree: int, factor: float, steps: int) -> Case:
+    """A case ``(features, y)`` with ``learning_rate = factor / lambda_max`` and ``steps``."""
+    features, y = _regression_problem(rng, n, degree)
+    rate = float(factor / _lambda_max(features))
+    plural = "s" if steps != 1 else ""
+    label = f"N={n}, degree {degree}, learning_rate = {factor}/lambda_max, {steps} step{plural}"
+    return Case(label, (features, y), {"learning_rate": rate, "steps": int(steps)})
 
 
 def _residual(theta, features, y):
@@ -76,13 +76,9 @@ EMPIRICAL_RISK = Task(
     title="empirical risk of the linear-in-theta model under MSE",
     answer="empirical_risk",
     reference=_risk,
-    forbidden=(
-        *COURSE_LIBRARY,
-        library_function(r"mean_squared_error", r"MeanSquaredError"),
-        r"^(import )?sklearn\b",
-    ),
-    public=_model_cases(10, [(60, 2), (5, 2), (12, 1)]),
-    hidden=_model_cases(11, [(25, 3), (7, 0), (1, 2)]),
+    forbidden=forbid(library_function(r"mean_squared_error", r"MeanSquaredError"), r"^(import )?sklearn\b"),
+    public=seeded_cases(10, _model_case, [(60, 2), (5, 2), (12, 1)]),
+    hidden=seeded_cases(11, _model_case, [(25, 3), (7, 0), (1, 2)]),
     rtol=1e-9,
     atol=1e-12,
     mistakes=(
@@ -138,12 +134,9 @@ RISK_GRADIENT = Task(
     title="gradient of the empirical risk with respect to theta",
     answer="risk_gradient",
     reference=_gradient,
-    forbidden=(
-        *COURSE_LIBRARY,
-        *AUTODIFF,
-    ),
-    public=_model_cases(20, [(60, 2), (8, 2), (15, 1)]),
-    hidden=_model_cases(21, [(30, 3), (9, 0), (40, 2)]),
+    forbidden=forbid(autodiff=True),
+    public=seeded_cases(20, _model_case, [(60, 2), (8, 2), (15, 1)]),
+    hidden=seeded_cases(21, _model_case, [(30, 3), (9, 0), (40, 2)]),
     rtol=1e-9,
     atol=1e-12,
     mistakes=(
@@ -193,12 +186,9 @@ GRADIENT_DESCENT = Task(
     title="gradient descent on the empirical risk",
     answer="gradient_descent",
     reference=lambda features, y, learning_rate, steps: _descend(features, y, learning_rate, steps),
-    forbidden=(
-        *COURSE_LIBRARY,
-        *AUTODIFF,
-    ),
-    public=_descent_cases(30, [(60, 2, 1.0, 10), (20, 2, 0.5, 25), (15, 1, 1.9, 5)]),
-    hidden=_descent_cases(31, [(30, 3, 1.0, 20), (10, 0, 0.5, 3), (40, 2, 1.5, 1)]),
+    forbidden=forbid(autodiff=True),
+    public=seeded_cases(30, _descent_case, [(60, 2, 1.0, 10), (20, 2, 0.5, 25), (15, 1, 1.9, 5)]),
+    hidden=seeded_cases(31, _descent_case, [(30, 3, 1.0, 20), (10, 0, 0.5, 3), (40, 2, 1.5, 1)]),
     rtol=1e-7,
     atol=1e-9,
     mistakes=(

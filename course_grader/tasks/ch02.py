@@ -13,7 +13,14 @@ import math
 
 import numpy as np
 
-from course_grader.model import AUTODIFF, COURSE_LIBRARY, Mistake, Task, library_function
+from course_grader.model import (
+    Mistake,
+    Task,
+    forbid,
+    library_function,
+    seeded_case,
+    seeded_cases,
+)
 from course_lib.grading.model import Case
 from course_lib.grading.tasks.ch02 import task_data
 
@@ -28,15 +35,11 @@ def _residual(y_true, y_pred) -> np.ndarray:
 # --------------------------------------------------------------------------------------
 
 
-def _asymmetric_cases(seed: int, shapes: list[tuple[int, ...]], deltas: list[tuple[float, float]]):
-    rng = np.random.default_rng(seed)
-    cases = []
-    for shape, (under, over) in zip(shapes, deltas, strict=True):
-        y_true = rng.normal(size=shape)
-        y_pred = y_true + rng.normal(scale=2.0, size=shape)
-        label = f"shape {shape}, delta_under={under}, delta_over={over}"
-        cases.append(Case(label, (y_true, y_pred), {"delta_under": under, "delta_over": over}))
-    return tuple(cases)
+def _asymmetric_case(rng: np.random.Generator, shape: tuple[int, ...], under: float, over: float) -> Case:
+    y_true = rng.normal(size=shape)
+    y_pred = y_true + rng.normal(scale=2.0, size=shape)
+    label = f"shape {shape}, delta_under={under}, delta_over={over}"
+    return Case(label, (y_true, y_pred), {"delta_under": under, "delta_over": over})
 
 
 def _asymmetric(
@@ -84,13 +87,12 @@ ASYMMETRIC_HUBER = Task(
     title="asymmetric Huber loss",
     answer="my_asymmetric_huber",
     reference=_ASYMMETRIC_HUBER,
-    forbidden=(
-        *COURSE_LIBRARY,
-        library_function(r"huber", r"Huber"),
-    ),
-    public=_asymmetric_cases(0, [(4, 3), (6, 2), (5, 1)], [(1.0, 0.5), (0.5, 2.0), (2.0, 1.0)]),
-    hidden=_asymmetric_cases(
-        1, [(7, 4), (3, 5), (9, 2), (3, 4, 4)], [(0.1, 1.5), (1.5, 0.3), (3.0, 3.0), (0.7, 0.2)]
+    forbidden=forbid(library_function(r"huber", r"Huber")),
+    public=seeded_cases(0, _asymmetric_case, [((4, 3), 1.0, 0.5), ((6, 2), 0.5, 2.0), ((5, 1), 2.0, 1.0)]),
+    hidden=seeded_cases(
+        1,
+        _asymmetric_case,
+        [((7, 4), 0.1, 1.5), ((3, 5), 1.5, 0.3), ((9, 2), 3.0, 3.0), ((3, 4, 4), 0.7, 0.2)],
     ),
     mistakes=(
         Mistake(
@@ -157,17 +159,13 @@ ASYMMETRIC_HUBER = Task(
 # --------------------------------------------------------------------------------------
 
 
-def _target_gradient_cases(seed: int, shapes: list[tuple[int, int]], deltas: list[float]):
-    rng = np.random.default_rng(seed)
-    cases = []
-    for shape, delta in zip(shapes, deltas, strict=True):
-        y_true = rng.normal(size=shape)
-        y_pred = y_true + rng.normal(scale=2.0, size=shape)
-        weights = np.round(rng.uniform(0.2, 3.0, size=shape[0]), 2)
-        weights[rng.integers(0, shape[0])] = 0.0  # a sample that does not count
-        label = f"shape {shape}, delta={delta}, weights with a zero"
-        cases.append(Case(label, (y_true, y_pred, weights), {"delta": delta}))
-    return tuple(cases)
+def _target_gradient_case(rng: np.random.Generator, shape: tuple[int, int], delta: float) -> Case:
+    y_true = rng.normal(size=shape)
+    y_pred = y_true + rng.normal(scale=2.0, size=shape)
+    weights = np.round(rng.uniform(0.2, 3.0, size=shape[0]), 2)
+    weights[rng.integers(0, shape[0])] = 0.0  # a sample that does not count
+    label = f"shape {shape}, delta={delta}, weights with a zero"
+    return Case(label, (y_true, y_pred, weights), {"delta": delta})
 
 
 def _target_gradient(*, sign=-1.0, divide_by="N", weighted=True, per_output=True, psi=None, clip_at=None):
@@ -189,12 +187,9 @@ TARGET_GRADIENT = Task(
     title="gradient of the weighted Huber loss with respect to the targets",
     answer="my_huber_target_gradient",
     reference=_target_gradient(),
-    forbidden=(
-        *COURSE_LIBRARY,
-        *AUTODIFF,
-    ),
-    public=_target_gradient_cases(2, [(4, 3), (6, 2)], [1.0, 0.5]),
-    hidden=_target_gradient_cases(3, [(7, 4), (3, 5), (5, 1)], [0.3, 2.5, 1.0]),
+    forbidden=forbid(autodiff=True),
+    public=seeded_cases(2, _target_gradient_case, [((4, 3), 1.0), ((6, 2), 0.5)]),
+    hidden=seeded_cases(3, _target_gradient_case, [((7, 4), 0.3), ((3, 5), 2.5), ((5, 1), 1.0)]),
     mistakes=(
         Mistake(
             "sign error: that is the gradient with respect to y_pred; since e = y_pred - y_true, "
@@ -300,13 +295,12 @@ SMALLEST_DELTA = Task(
 # --------------------------------------------------------------------------------------
 
 
-def _log_cosh_cases(
-    seed: int, scale: float, delta: float, label: str, shape: tuple[int, ...] = (5, 3)
-) -> tuple[Case, ...]:
-    rng = np.random.default_rng(seed)
+def _log_cosh_case(
+    rng: np.random.Generator, scale: float, delta: float, label: str, shape: tuple[int, ...] = (5, 3)
+) -> Case:
     y_true = rng.normal(size=shape).astype(np.float32)
     y_pred = (y_true + rng.normal(scale=scale, size=shape)).astype(np.float32)
-    return (Case(f"{label}, delta={delta}", (y_true, y_pred), {"delta": delta}),)
+    return Case(f"{label}, delta={delta}", (y_true, y_pred), {"delta": delta})
 
 
 def _log_cosh_of(x) -> np.ndarray:
@@ -331,18 +325,21 @@ SCALED_LOG_COSH = Task(
     answer="keras_scaled_log_cosh",
     reference=_scaled_log_cosh(),
     backend="keras",
-    public=_log_cosh_cases(4, 1.0, 0.5, "ordinary errors")
-    + _log_cosh_cases(5, 200.0, 2.0, "extreme errors (|e| ~ 200)"),
-    hidden=_log_cosh_cases(6, 0.1, 3.0, "small errors")
-    + _log_cosh_cases(7, 500.0, 0.5, "extreme errors (|e| ~ 500)")
-    + _log_cosh_cases(8, 1.0, 1.0, "ordinary errors")
-    + _log_cosh_cases(9, 3.0, 1.5, "outputs on the last axis of shape (2, 4, 4)", shape=(2, 4, 4)),
+    public=(
+        seeded_case(4, _log_cosh_case, 1.0, 0.5, "ordinary errors"),
+        seeded_case(5, _log_cosh_case, 200.0, 2.0, "extreme errors (|e| ~ 200)"),
+    ),
+    hidden=(
+        seeded_case(6, _log_cosh_case, 0.1, 3.0, "small errors"),
+        seeded_case(7, _log_cosh_case, 500.0, 0.5, "extreme errors (|e| ~ 500)"),
+        seeded_case(8, _log_cosh_case, 1.0, 1.0, "ordinary errors"),
+        seeded_case(
+            9, _log_cosh_case, 3.0, 1.5, "outputs on the last axis of shape (2, 4, 4)", shape=(2, 4, 4)
+        ),
+    ),
     rtol=1e-4,
     atol=1e-5,
-    forbidden=(
-        *COURSE_LIBRARY,
-        library_function(r"log_cosh", r"LogCosh"),
-    ),
+    forbidden=forbid(library_function(r"log_cosh", r"LogCosh")),
     mistakes=(
         Mistake(
             "you summed over the last axis; the loss is the MEAN over the last axis, as (14) is",

@@ -9,7 +9,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from course_grader.model import AUTODIFF, COURSE_LIBRARY, Mistake, Task, library_function
+from course_grader.model import (
+    Mistake,
+    Task,
+    forbid,
+    library_function,
+    seeded_case,
+    seeded_cases,
+)
 from course_lib import gradients, losses
 from course_lib.grading.model import Case
 from course_lib.grading.tasks.ch03 import task_data
@@ -30,30 +37,24 @@ def _labels(rng: np.random.Generator, shape: tuple[int, ...], soft: bool = False
     return y
 
 
-def _probability_cases(seed: int, shapes: list[tuple[int, int]]) -> tuple[Case, ...]:
-    """Labels (some soft) and probabilities in [0.02, 0.98], one case per shape."""
-    rng = np.random.default_rng(seed)
-    return tuple(
-        Case(
-            f"labels and probabilities, some soft labels, shape {shape}",
-            (_labels(rng, shape, soft=True), rng.uniform(0.02, 0.98, size=shape)),
-        )
-        for shape in shapes
+def _probability_case(rng: np.random.Generator, shape: tuple[int, ...]) -> Case:
+    """Labels (some soft) and probabilities in [0.02, 0.98]."""
+    return Case(
+        f"labels and probabilities, some soft labels, shape {shape}",
+        (_labels(rng, shape, soft=True), rng.uniform(0.02, 0.98, size=shape)),
     )
 
 
-def _exact_zero_one_case(seed: int, shape: tuple[int, int]) -> Case:
+def _exact_zero_one_case(rng: np.random.Generator, shape: tuple[int, int]) -> Case:
     """Probabilities of exactly 0 and 1, right and wrong: the unclipped log gives inf and nan."""
-    rng = np.random.default_rng(seed)
     y, p = _labels(rng, shape), rng.uniform(0.05, 0.95, size=shape)
     y[0, :2], p[0, :2] = [1.0, 0.0], [1.0, 0.0]  # confidently right: 0 * log 0 is nan
     y[1, :2], p[1, :2] = [1.0, 0.0], [0.0, 1.0]  # confidently wrong: log 0 is -inf
     return Case(f"probabilities of exactly 0 and 1, shape {shape}", (y, p))
 
 
-def _near_zero_one_case(seed: int, shape: tuple[int, int]) -> Case:
+def _near_zero_one_case(rng: np.random.Generator, shape: tuple[int, int]) -> Case:
     """Probabilities within 1e-9 .. 1e-8 of 0 or 1: the unclipped loss is finite but not Keras'."""
-    rng = np.random.default_rng(seed)
     y = _labels(rng, shape)
     tiny = 10.0 ** rng.uniform(-9.0, -8.0, size=shape)
     p = np.where(rng.random(size=shape) < 0.5, tiny, 1.0 - tiny)
@@ -96,16 +97,18 @@ BCE = Task(
     title="binary cross-entropy from probabilities",
     answer="my_binary_crossentropy",
     reference=lambda y_true, y_pred: losses.binary_crossentropy(y_true, y_pred),
-    forbidden=(
-        *COURSE_LIBRARY,
+    forbidden=forbid(
         library_function(
             r"binary_crossentropy", r"BinaryCrossentropy", r"binary_cross_entropy\w*", r"log_loss"
-        ),
+        )
     ),
-    public=_probability_cases(30, [(4, 3)])
-    + (_exact_zero_one_case(31, (4, 2)), _near_zero_one_case(32, (3, 4))),
-    hidden=_probability_cases(33, [(7, 2), (2, 5)])
-    + (_exact_zero_one_case(34, (5, 3)), _near_zero_one_case(35, (4, 3))),
+    public=(
+        seeded_case(30, _probability_case, (4, 3)),
+        seeded_case(31, _exact_zero_one_case, (4, 2)),
+        seeded_case(32, _near_zero_one_case, (3, 4)),
+    ),
+    hidden=seeded_cases(33, _probability_case, [((7, 2),), ((2, 5),)])
+    + (seeded_case(34, _exact_zero_one_case, (5, 3)), seeded_case(35, _near_zero_one_case, (4, 3))),
     mistakes=(
         Mistake(
             "your log is not clipped: Keras clips p to [eps, 1-eps] with eps = 1e-7 before the logarithms, "
@@ -165,21 +168,16 @@ BCE = Task(
 # --------------------------------------------------------------------------------------
 
 
-def _logit_cases(
-    seed: int, shapes: list[tuple[int, ...]], scale: float, label: str, soft=False
-) -> tuple[Case, ...]:
-    rng = np.random.default_rng(seed)
-    cases = []
-    for shape in shapes:
-        y = _labels(rng, shape, soft=soft).astype(np.float32)
-        z = np.clip(rng.normal(scale=scale, size=shape), -6.0, 6.0).astype(np.float32)
-        cases.append(Case(f"{label}, shape {shape}", (y, z)))
-    return tuple(cases)
+def _logit_case(
+    rng: np.random.Generator, shape: tuple[int, ...], scale: float, label: str, soft=False
+) -> Case:
+    y = _labels(rng, shape, soft=soft).astype(np.float32)
+    z = np.clip(rng.normal(scale=scale, size=shape), -6.0, 6.0).astype(np.float32)
+    return Case(f"{label}, shape {shape}", (y, z))
 
 
-def _extreme_logit_case(seed: int, shape: tuple[int, int], low: float, high: float) -> Case:
+def _extreme_logit_case(rng: np.random.Generator, shape: tuple[int, int], low: float, high: float) -> Case:
     """Logits of size low..high, both signs, with 0/1 labels: right and confidently wrong."""
-    rng = np.random.default_rng(seed)
     y = _labels(rng, shape).astype(np.float32)
     magnitude = rng.uniform(low, high, size=shape) if low < high else np.full(shape, low)
     z = (np.where(rng.random(size=shape) < 0.5, -1.0, 1.0) * magnitude).astype(np.float32)
@@ -212,23 +210,29 @@ BCE_FROM_LOGITS = Task(
         np.float64(y_true), np.float64(logits), from_logits=True
     ),
     backend="keras",
-    public=_logit_cases(40, [(4, 3)], 2.5, "moderate logits", soft=True)
-    + (_extreme_logit_case(41, (4, 2), 1000.0, 1000.0),),
-    hidden=_logit_cases(42, [(6, 1), (3, 5)], 2.0, "moderate logits", soft=True)
-    + (_extreme_logit_case(43, (5, 3), 100.0, 1000.0), _extreme_logit_case(44, (3, 4), 20.0, 60.0))
-    # rank 3: "the mean over the last axis" is not the mean over axis 1
-    + _logit_cases(45, [(3, 4, 4)], 2.0, "moderate logits", soft=True),
+    public=(
+        seeded_case(40, _logit_case, (4, 3), 2.5, "moderate logits", soft=True),
+        seeded_case(41, _extreme_logit_case, (4, 2), 1000.0, 1000.0),
+    ),
+    hidden=seeded_cases(
+        42, _logit_case, [((6, 1),), ((3, 5),)], scale=2.0, label="moderate logits", soft=True
+    )
+    + (
+        seeded_case(43, _extreme_logit_case, (5, 3), 100.0, 1000.0),
+        seeded_case(44, _extreme_logit_case, (3, 4), 20.0, 60.0),
+        # rank 3: "the mean over the last axis" is not the mean over axis 1
+        seeded_case(45, _logit_case, (3, 4, 4), 2.0, "moderate logits", soft=True),
+    ),
     rtol=1e-4,
     atol=1e-5,
-    forbidden=(
-        *COURSE_LIBRARY,
+    forbidden=forbid(
         library_function(
             r"binary_crossentropy",
             r"BinaryCrossentropy",
             r"sigmoid_cross_entropy\w*",
             r"binary_focal_crossentropy",
             r"BinaryFocalCrossentropy",
-        ),
+        )
     ),
     mistakes=(
         Mistake(
@@ -284,16 +288,12 @@ BCE_FROM_LOGITS = Task(
 # --------------------------------------------------------------------------------------
 
 
-def _gradient_cases(seed: int, shapes: list[tuple[int, int]], scale: float, label: str) -> tuple[Case, ...]:
-    rng = np.random.default_rng(seed)
-    return tuple(
-        Case(f"{label}, shape {shape}", (_labels(rng, shape, soft=True), rng.normal(scale=scale, size=shape)))
-        for shape in shapes
-    )
+def _gradient_case(rng: np.random.Generator, shape: tuple[int, int], scale: float) -> Case:
+    y, z = _labels(rng, shape, soft=True), rng.normal(scale=scale, size=shape)
+    return Case(f"labels (some soft) and logits, shape {shape}", (y, z))
 
 
-def _extreme_gradient_case(seed: int, shape: tuple[int, int]) -> Case:
-    rng = np.random.default_rng(seed)
+def _extreme_gradient_case(rng: np.random.Generator, shape: tuple[int, int]) -> Case:
     y = _labels(rng, shape)
     z = np.where(rng.random(size=shape) < 0.5, -1000.0, 1000.0)
     z[0, 0] = 0.7  # one ordinary logit
@@ -313,14 +313,11 @@ BCE_GRADIENT = Task(
     title="gradient of binary cross-entropy with respect to the logits",
     answer="my_bce_gradient",
     reference=lambda y_true, logits: gradients.binary_crossentropy(y_true, logits, from_logits=True),
-    forbidden=(
-        *COURSE_LIBRARY,
-        *AUTODIFF,
-    ),
-    public=_gradient_cases(50, [(4, 3), (5, 2)], 2.0, "labels (some soft) and logits")
-    + (_extreme_gradient_case(51, (3, 2)),),
-    hidden=_gradient_cases(52, [(6, 1), (2, 5)], 3.0, "labels (some soft) and logits")
-    + (_extreme_gradient_case(53, (4, 3)),),
+    forbidden=forbid(autodiff=True),
+    public=seeded_cases(50, _gradient_case, [((4, 3),), ((5, 2),)], scale=2.0)
+    + (seeded_case(51, _extreme_gradient_case, (3, 2)),),
+    hidden=seeded_cases(52, _gradient_case, [((6, 1),), ((2, 5),)], scale=3.0)
+    + (seeded_case(53, _extreme_gradient_case, (4, 3)),),
     mistakes=(
         Mistake(
             "your gradient is off by 1/N: it is the gradient of the batch MEAN; the task asks for the "

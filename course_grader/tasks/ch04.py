@@ -13,7 +13,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from course_grader.model import AUTODIFF, COURSE_LIBRARY, Mistake, Task, library_function
+from course_grader.model import (
+    Mistake,
+    Task,
+    forbid,
+    library_function,
+    seeded_cases,
+)
 from course_lib import losses
 from course_lib.grading.model import Case
 from course_lib.grading.tasks.ch04 import VOID, task_data
@@ -86,6 +92,7 @@ def _extreme_pair(rng, shape: tuple[int, int]):
 
 
 def _tempered_cases(seed: int, public: bool) -> tuple[Case, ...]:
+    # Not seeded_cases: each case moves its class axis its own way.
     rng = np.random.default_rng(seed)
     if public:
         y1, z1 = _logit_pair(rng, (5, 4), "one-hot")
@@ -163,8 +170,7 @@ TEMPERED_CCE = Task(
     title="cross-entropy at temperature T from logits",
     answer="my_tempered_cce",
     reference=_tempered(_cce),
-    forbidden=(
-        *COURSE_LIBRARY,
+    forbidden=forbid(
         library_function(
             r"categorical_crossentropy",
             r"CategoricalCrossentropy",
@@ -173,7 +179,7 @@ TEMPERED_CCE = Task(
             r"log_softmax",
             r"\w*logsumexp",
             r"softmax_cross_entropy\w*",
-        ),
+        )
     ),
     public=_tempered_cases(0, public=True),
     hidden=_tempered_cases(401, public=False),  # a seed no public case of any chapter uses
@@ -302,6 +308,7 @@ def _class_weights(rng, k: int) -> np.ndarray:
 
 
 def _weighted_gradient_cases(seed: int, public: bool) -> tuple[Case, ...]:
+    # Not seeded_cases: every pair is drawn before any class weight, so a case is not one call.
     rng = np.random.default_rng(seed)
     if public:
         pairs = [
@@ -356,10 +363,7 @@ WEIGHTED_CCE_GRADIENT = Task(
     title="gradient of class-weighted cross-entropy with respect to the logits",
     answer="my_weighted_cce_gradient",
     reference=_weighted_gradient(),
-    forbidden=(
-        *COURSE_LIBRARY,
-        *AUTODIFF,
-    ),
+    forbidden=forbid(autodiff=True),
     public=_weighted_gradient_cases(2, public=True),
     hidden=_weighted_gradient_cases(3, public=False),
     mistakes=(
@@ -440,7 +444,7 @@ WEIGHTED_CCE_GRADIENT = Task(
 # --------------------------------------------------------------------------------------
 
 
-def _gce_case(rng, label: str, n: int, k: int, q: float, *, zero_one: bool = False) -> Case:
+def _gce_case(rng: np.random.Generator, label: str, n: int, k: int, q: float, zero_one: bool = False) -> Case:
     labels = rng.integers(0, k, size=n)
     probabilities = rng.dirichlet(np.ones(k), size=n)
     if zero_one:  # the true class at probability exactly 0 (a confident mistake) and exactly 1
@@ -448,23 +452,6 @@ def _gce_case(rng, label: str, n: int, k: int, q: float, *, zero_one: bool = Fal
         probabilities[0, labels[0]] = 0.0
         probabilities[1] = np.eye(k)[labels[1]]
     return Case(label, (labels.astype(np.int64), probabilities.astype(np.float32)), {"q": q})
-
-
-def _gce_cases(seed: int, public: bool) -> tuple[Case, ...]:
-    rng = np.random.default_rng(seed)
-    if public:
-        return (
-            _gce_case(rng, "q=0.5 (Keras' default), 6 samples, 4 classes", 6, 4, 0.5),
-            _gce_case(rng, "q=0.7 (the paper's), 5 samples, 3 classes", 5, 3, 0.7),
-            _gce_case(rng, "q=1 (the MAE end), 4 samples, 5 classes", 4, 5, 1.0),
-            _gce_case(rng, "true-class probability exactly 0 or 1, q=0.3", 5, 4, 0.3, zero_one=True),
-        )
-    return (
-        _gce_case(rng, "q=0.1 (close to cross-entropy), 7 samples, 6 classes", 7, 6, 0.1),
-        _gce_case(rng, "q=0.6, 9 samples, 10 classes", 9, 10, 0.6),
-        _gce_case(rng, "q=1, 3 samples, 2 classes", 3, 2, 1.0),
-        _gce_case(rng, "true-class probability exactly 0 or 1, q=0.25", 4, 3, 0.25, zero_one=True),
-    )
 
 
 def _p_true(labels, probabilities) -> np.ndarray:
@@ -484,13 +471,30 @@ KERAS_GCE = Task(
         labels, np.float64(probabilities), q=q
     ),
     backend="keras",
-    public=_gce_cases(4, public=True),
-    hidden=_gce_cases(5, public=False),
+    public=seeded_cases(
+        4,
+        _gce_case,
+        [
+            ("q=0.5 (Keras' default), 6 samples, 4 classes", 6, 4, 0.5),
+            ("q=0.7 (the paper's), 5 samples, 3 classes", 5, 3, 0.7),
+            ("q=1 (the MAE end), 4 samples, 5 classes", 4, 5, 1.0),
+            ("true-class probability exactly 0 or 1, q=0.3", 5, 4, 0.3, True),
+        ],
+    ),
+    hidden=seeded_cases(
+        5,
+        _gce_case,
+        [
+            ("q=0.1 (close to cross-entropy), 7 samples, 6 classes", 7, 6, 0.1),
+            ("q=0.6, 9 samples, 10 classes", 9, 10, 0.6),
+            ("q=1, 3 samples, 2 classes", 3, 2, 1.0),
+            ("true-class probability exactly 0 or 1, q=0.25", 4, 3, 0.25, True),
+        ],
+    ),
     rtol=1e-4,
     atol=1e-5,
-    forbidden=(
-        *COURSE_LIBRARY,
-        library_function(r"categorical_generalized_cross_entropy", r"CategoricalGeneralizedCrossEntropy"),
+    forbidden=forbid(
+        library_function(r"categorical_generalized_cross_entropy", r"CategoricalGeneralizedCrossEntropy")
     ),
     mistakes=(
         Mistake(

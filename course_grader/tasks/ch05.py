@@ -6,7 +6,14 @@ import math
 
 import numpy as np
 
-from course_grader.model import AUTODIFF, COURSE_LIBRARY, Mistake, Task, library_function
+from course_grader.model import (
+    Mistake,
+    Task,
+    forbid,
+    library_function,
+    seeded_case,
+    seeded_cases,
+)
 from course_lib import gradients, losses
 from course_lib.grading.model import Case
 from course_lib.grading.tasks.ch05 import task_data
@@ -18,21 +25,16 @@ EPSILON = 1e-7  # Keras' backend epsilon
 # --------------------------------------------------------------------------------------
 
 
-def _count_cases(seed: int, shapes: list[tuple[int, ...]]) -> tuple[Case, ...]:
-    """Counts ``y ~ Poisson(rate)`` and predicted rates near the true ones, one case per shape."""
-    rng = np.random.default_rng(seed)
-    cases = []
-    for shape in shapes:
-        rate = rng.lognormal(mean=0.5, sigma=1.0, size=shape)
-        counts = rng.poisson(rate).astype(np.float64)
-        predicted = rate * rng.lognormal(sigma=0.3, size=shape)
-        cases.append(Case(f"counts and positive rates, shape {shape}", (counts, predicted)))
-    return tuple(cases)
+def _count_case(rng: np.random.Generator, shape: tuple[int, ...]) -> Case:
+    """Counts ``y ~ Poisson(rate)`` and predicted rates near the true ones."""
+    rate = rng.lognormal(mean=0.5, sigma=1.0, size=shape)
+    counts = rng.poisson(rate).astype(np.float64)
+    predicted = rate * rng.lognormal(sigma=0.3, size=shape)
+    return Case(f"counts and positive rates, shape {shape}", (counts, predicted))
 
 
-def _zero_rate_case(seed: int, shape: tuple[int, int]) -> Case:
+def _zero_rate_case(rng: np.random.Generator, shape: tuple[int, int]) -> Case:
     """Rates that are exactly 0: where the count is 0 (fine) and one where it is positive (eps caps it)."""
-    rng = np.random.default_rng(seed)
     counts = rng.poisson(1.5, size=shape).astype(np.float64)
     predicted = rng.uniform(0.5, 3.0, size=shape)
     counts[0, :] = 0.0
@@ -41,9 +43,8 @@ def _zero_rate_case(seed: int, shape: tuple[int, int]) -> Case:
     return Case(f"zero rate (zero and positive counts), shape {shape}", (counts, predicted))
 
 
-def _tiny_rate_case(seed: int, shape: tuple[int, int]) -> Case:
+def _tiny_rate_case(rng: np.random.Generator, shape: tuple[int, int]) -> Case:
     """Rates between 1e-8 and 1e-6, where the eps inside the log changes the value."""
-    rng = np.random.default_rng(seed)
     counts = rng.poisson(1.0, size=shape).astype(np.float64)
     predicted = 10.0 ** rng.uniform(-8.0, -6.0, size=shape)
     return Case(f"tiny rates near eps (1e-8 to 1e-6), shape {shape}", (counts, predicted))
@@ -66,13 +67,14 @@ POISSON = Task(
     title="Poisson loss",
     answer="my_poisson",
     reference=losses.poisson,
-    forbidden=(
-        *COURSE_LIBRARY,
-        library_function(r"poisson", r"Poisson", r"log_poisson_loss"),
-        r"^(import )?scipy\b",
+    forbidden=forbid(library_function(r"poisson", r"Poisson", r"log_poisson_loss"), r"^(import )?scipy\b"),
+    public=(
+        seeded_case(10, _count_case, (4, 3)),
+        seeded_case(11, _zero_rate_case, (4, 2)),
+        seeded_case(12, _tiny_rate_case, (3, 4)),
     ),
-    public=_count_cases(10, [(4, 3)]) + (_zero_rate_case(11, (4, 2)), _tiny_rate_case(12, (3, 4))),
-    hidden=_count_cases(13, [(6, 1), (2, 3, 4)]) + (_zero_rate_case(14, (5, 3)), _tiny_rate_case(15, (4, 2))),
+    hidden=seeded_cases(13, _count_case, [((6, 1),), ((2, 3, 4),)])
+    + (seeded_case(14, _zero_rate_case, (5, 3)), seeded_case(15, _tiny_rate_case, (4, 2))),
     mistakes=(
         Mistake(
             "you included log(y!): that is the full negative log-likelihood (2); Keras drops the "
@@ -117,12 +119,14 @@ POISSON_GRADIENT = Task(
     title="gradient of the Poisson loss",
     answer="my_poisson_gradient",
     reference=gradients.poisson,
-    forbidden=(
-        *COURSE_LIBRARY,
-        *AUTODIFF,
+    forbidden=forbid(autodiff=True),
+    public=(
+        seeded_case(20, _count_case, (4, 3)),
+        seeded_case(21, _zero_rate_case, (5, 2)),
+        seeded_case(22, _tiny_rate_case, (3, 4)),
     ),
-    public=_count_cases(20, [(4, 3)]) + (_zero_rate_case(21, (5, 2)), _tiny_rate_case(22, (3, 4))),
-    hidden=_count_cases(23, [(7, 5), (3, 2)]) + (_zero_rate_case(24, (4, 3)), _tiny_rate_case(25, (2, 6))),
+    hidden=seeded_cases(23, _count_case, [((7, 5),), ((3, 2),)])
+    + (seeded_case(24, _zero_rate_case, (4, 3)), seeded_case(25, _tiny_rate_case, (2, 6))),
     mistakes=(
         Mistake(
             "the factor 1/d is missing: each per-sample loss is the MEAN over its d outputs",
@@ -155,19 +159,14 @@ POISSON_GRADIENT = Task(
 # --------------------------------------------------------------------------------------
 
 
-def _distribution_cases(seed: int, shapes: list[tuple[int, int]]) -> tuple[Case, ...]:
-    rng = np.random.default_rng(seed)
-    cases = []
-    for n, k in shapes:
-        targets = rng.dirichlet(np.full(k, 1.0), size=n)
-        predictions = rng.dirichlet(np.full(k, 1.5), size=n)
-        cases.append(Case(f"probability rows, shape {(n, k)}", (targets, predictions)))
-    return tuple(cases)
+def _distribution_case(rng: np.random.Generator, n: int, k: int) -> Case:
+    targets = rng.dirichlet(np.full(k, 1.0), size=n)
+    predictions = rng.dirichlet(np.full(k, 1.5), size=n)
+    return Case(f"probability rows, shape {(n, k)}", (targets, predictions))
 
 
-def _exact_zeros_case(seed: int, n: int, k: int) -> Case:
+def _exact_zeros_case(rng: np.random.Generator, n: int, k: int) -> Case:
     """One-hot targets, predictions with exact zeros and ones, and an all-zero target row."""
-    rng = np.random.default_rng(seed)
     targets = np.eye(k)[rng.integers(0, k, size=n)]
     predictions = rng.dirichlet(np.full(k, 1.0), size=n)
     predictions[0] = targets[0]  # a perfect, certain prediction: KL 0
@@ -193,13 +192,16 @@ KL_DIVERGENCE = Task(
     title="KL divergence as Keras computes it",
     answer="my_kl_divergence",
     reference=losses.kl_divergence,
-    forbidden=(
-        *COURSE_LIBRARY,
-        library_function(r"kl_divergence", r"KLDivergence", r"rel_entr", r"kl_div"),
-        r"^(import )?scipy\b",
+    forbidden=forbid(
+        library_function(r"kl_divergence", r"KLDivergence", r"rel_entr", r"kl_div"), r"^(import )?scipy\b"
     ),
-    public=_distribution_cases(30, [(4, 5)]) + (_exact_zeros_case(31, 5, 3), ARTICLE_CASE),
-    hidden=_distribution_cases(32, [(6, 3), (2, 8)]) + (_exact_zeros_case(33, 6, 4),),
+    public=(
+        seeded_case(30, _distribution_case, 4, 5),
+        seeded_case(31, _exact_zeros_case, 5, 3),
+        ARTICLE_CASE,
+    ),
+    hidden=seeded_cases(32, _distribution_case, [(6, 3), (2, 8)])
+    + (seeded_case(33, _exact_zeros_case, 6, 4),),
     atol=1e-9,
     mistakes=(
         Mistake(
@@ -297,13 +299,12 @@ def _log_rate_reference(y_true, log_rate):
     return np.mean(np.exp(log_rate) - y_true * log_rate, axis=-1)
 
 
-def _log_rate_cases(
-    seed: int, shape: tuple[int, int], low: float, high: float, label: str
-) -> tuple[Case, ...]:
-    rng = np.random.default_rng(seed)
+def _log_rate_case(
+    rng: np.random.Generator, shape: tuple[int, int], low: float, high: float, label: str
+) -> Case:
     log_rate = rng.uniform(low, high, size=shape)
     counts = rng.poisson(np.exp(np.clip(log_rate, -1.0, None)) + 1.0).astype(np.float64)
-    return (Case(f"{label}, shape {shape}", (counts.astype(np.float32), log_rate.astype(np.float32))),)
+    return Case(f"{label}, shape {shape}", (counts.astype(np.float32), log_rate.astype(np.float32)))
 
 
 KERAS_POISSON_LOG_RATE = Task(
@@ -312,16 +313,17 @@ KERAS_POISSON_LOG_RATE = Task(
     answer="keras_poisson_log_rate",
     reference=_log_rate_reference,
     backend="keras",
-    public=_log_rate_cases(50, (5, 3), -2.0, 2.0, "ordinary log-rates in [-2, 2]")
-    + _log_rate_cases(51, (4, 2), -200.0, -30.0, "extreme log-rates in [-200, -30]"),
-    hidden=_log_rate_cases(52, (6, 1), -1.0, 3.0, "ordinary log-rates in [-1, 3]")
-    + _log_rate_cases(53, (3, 4), -500.0, -50.0, "extreme log-rates in [-500, -50]"),
+    public=(
+        seeded_case(50, _log_rate_case, (5, 3), -2.0, 2.0, "ordinary log-rates in [-2, 2]"),
+        seeded_case(51, _log_rate_case, (4, 2), -200.0, -30.0, "extreme log-rates in [-200, -30]"),
+    ),
+    hidden=(
+        seeded_case(52, _log_rate_case, (6, 1), -1.0, 3.0, "ordinary log-rates in [-1, 3]"),
+        seeded_case(53, _log_rate_case, (3, 4), -500.0, -50.0, "extreme log-rates in [-500, -50]"),
+    ),
     rtol=1e-4,
     atol=1e-5,
-    forbidden=(
-        *COURSE_LIBRARY,
-        library_function(r"poisson", r"Poisson", r"log_poisson_loss"),
-    ),
+    forbidden=forbid(library_function(r"poisson", r"Poisson", r"log_poisson_loss")),
     mistakes=(
         Mistake(
             "you took log(exp(z) + eps): for very negative log-rates exp(z) underflows and the eps "

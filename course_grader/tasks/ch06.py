@@ -10,7 +10,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from course_grader.model import AUTODIFF, COURSE_LIBRARY, Mistake, Task, library_function
+from course_grader.model import (
+    Mistake,
+    Task,
+    forbid,
+    library_function,
+    seeded_cases,
+)
 from course_lib import gradients, losses
 from course_lib.grading.model import Case
 from course_lib.grading.tasks.ch06 import task_data
@@ -25,19 +31,14 @@ def _f64(*arrays):
     return tuple(np.asarray(a, dtype=np.float64) for a in arrays)
 
 
-def _mask_cases(seed: int, shapes: list[tuple[int, ...]], empty_first: bool = False) -> tuple[Case, ...]:
-    """Binary masks with soft predictions; optionally the first image has an empty mask."""
-    rng = np.random.default_rng(seed)
-    cases = []
-    for shape in shapes:
-        y_true = (rng.uniform(size=shape) < 0.3).astype(np.float64)
-        if empty_first:
-            y_true[0] = 0.0
-        y_pred = rng.uniform(0.05, 0.95, size=shape)
-        label = f"shape {shape}" + (", first image with an empty mask" if empty_first else "")
-        cases.append(Case(label, (y_true, y_pred)))
-        empty_first = False
-    return tuple(cases)
+def _mask_case(rng: np.random.Generator, shape: tuple[int, ...], empty_first: bool = False) -> Case:
+    """Binary masks with soft predictions; with ``empty_first`` the first image has an empty mask."""
+    y_true = (rng.uniform(size=shape) < 0.3).astype(np.float64)
+    if empty_first:
+        y_true[0] = 0.0
+    y_pred = rng.uniform(0.05, 0.95, size=shape)
+    label = f"shape {shape}" + (", first image with an empty mask" if empty_first else "")
+    return Case(label, (y_true, y_pred))
 
 
 def _sums(y_true, y_pred, axes):
@@ -65,13 +66,10 @@ DICE = Task(
     title="per-image soft Dice loss",
     answer="my_dice",
     reference=lambda y_true, y_pred: losses.dice(*_f64(y_true, y_pred), axis=_image_axes(y_pred)),
-    forbidden=(
-        *COURSE_LIBRARY,
-        library_function(r"dice", r"Dice"),
-    ),
+    forbidden=forbid(library_function(r"dice", r"Dice")),
     forbidden_in_answer=(library_function(r"tversky", r"Tversky"),),
-    public=_mask_cases(0, [(3, 4, 4, 1), (2, 5, 5, 1), (4, 6)], empty_first=True),
-    hidden=_mask_cases(1, [(5, 3, 3, 1), (2, 6, 6, 2), (3, 10)], empty_first=True),
+    public=seeded_cases(0, _mask_case, [((3, 4, 4, 1), True), ((2, 5, 5, 1),), ((4, 6),)]),
+    hidden=seeded_cases(1, _mask_case, [((5, 3, 3, 1), True), ((2, 6, 6, 2),), ((3, 10),)]),
     mistakes=(
         Mistake(
             "that is the Dice COEFFICIENT (6.4), 1 for a perfect overlap; the loss (6.5) is one minus it",
@@ -122,12 +120,9 @@ DICE_GRADIENT = Task(
     title="gradient of the per-image Dice loss",
     answer="my_dice_gradient",
     reference=lambda y_true, y_pred: gradients.dice(*_f64(y_true, y_pred), axis=_image_axes(y_pred)),
-    forbidden=(
-        *COURSE_LIBRARY,
-        *AUTODIFF,
-    ),
-    public=_mask_cases(2, [(3, 4, 4, 1), (4, 6)]),
-    hidden=_mask_cases(3, [(2, 5, 5, 1), (5, 3, 3, 2)], empty_first=True),
+    forbidden=forbid(autodiff=True),
+    public=seeded_cases(2, _mask_case, [((3, 4, 4, 1),), ((4, 6),)]),
+    hidden=seeded_cases(3, _mask_case, [((2, 5, 5, 1), True), ((5, 3, 3, 2),)]),
     mistakes=(
         Mistake(
             "your gradient is off by 1/N: it is the gradient of the MEAN over the images; the task asks "
@@ -206,20 +201,15 @@ TVERSKY_VALUE = Task(
 # --------------------------------------------------------------------------------------
 
 
-def _hybrid_cases(seed: int, shapes: list[tuple[int, ...]], hard_first: bool) -> tuple[Case, ...]:
-    rng = np.random.default_rng(seed)
-    cases = []
-    for shape in shapes:
-        y_true = (rng.uniform(size=shape) < 0.3).astype(np.float32)
-        y_pred = rng.uniform(0.05, 0.95, size=shape).astype(np.float32)
-        label = f"shape {shape}"
-        if hard_first:
-            y_pred[0] = 1.0 - y_true[0]  # confident and wrong: probabilities of exactly 0 and 1
-            y_pred[-1] = y_true[-1]
-            label += ", predictions of exactly 0 and 1"
-            hard_first = False
-        cases.append(Case(label, (y_true, y_pred)))
-    return tuple(cases)
+def _hybrid_case(rng: np.random.Generator, shape: tuple[int, ...], hard: bool = False) -> Case:
+    y_true = (rng.uniform(size=shape) < 0.3).astype(np.float32)
+    y_pred = rng.uniform(0.05, 0.95, size=shape).astype(np.float32)
+    label = f"shape {shape}"
+    if hard:
+        y_pred[0] = 1.0 - y_true[0]  # confident and wrong: probabilities of exactly 0 and 1
+        y_pred[-1] = y_true[-1]
+        label += ", predictions of exactly 0 and 1"
+    return Case(label, (y_true, y_pred))
 
 
 def _hybrid_variant(bce_weight=0.5, dice_weight=0.5, reduce_bce=np.mean):
@@ -240,15 +230,14 @@ KERAS_BCE_DICE = Task(
     answer="keras_bce_dice",
     reference=_hybrid_variant(),
     backend="keras",
-    public=_hybrid_cases(4, [(3, 4, 4, 1), (2, 5, 5, 1)], hard_first=True),
-    hidden=_hybrid_cases(5, [(4, 3, 3, 1), (2, 6, 6, 2)], hard_first=True),
+    public=seeded_cases(4, _hybrid_case, [((3, 4, 4, 1), True), ((2, 5, 5, 1),)]),
+    hidden=seeded_cases(5, _hybrid_case, [((4, 3, 3, 1), True), ((2, 6, 6, 2),)]),
     rtol=1e-4,
     atol=1e-5,
-    forbidden=(
-        *COURSE_LIBRARY,
+    forbidden=forbid(
         library_function(
             r"BCEDice", r"bce_dice", r"dice", r"Dice", r"binary_crossentropy", r"BinaryCrossentropy"
-        ),
+        )
     ),
     mistakes=(
         Mistake(

@@ -9,7 +9,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from course_grader.model import AUTODIFF, COURSE_LIBRARY, Mistake, Task, library_function
+from course_grader.model import (
+    Mistake,
+    Task,
+    forbid,
+    library_function,
+    seeded_cases,
+)
 from course_lib import gradients, losses
 from course_lib.grading.model import Case
 
@@ -18,35 +24,25 @@ from course_lib.grading.model import Case
 # --------------------------------------------------------------------------------------
 
 
-def _pair_cases(seed: int, shapes: list[tuple[int, int]], margins: list[float]) -> tuple[Case, ...]:
+def _pair_case(rng: np.random.Generator, batch: int, dim: int, margin: float) -> Case:
     """0/1 labels (both kinds present) and pairs ``(B, 2, D)`` on both sides of the margin."""
-    rng = np.random.default_rng(seed)
-    cases = []
-    for (batch, dim), margin in zip(shapes, margins, strict=True):
-        labels = rng.integers(0, 2, batch).astype(np.float64)
-        labels[:2] = [1.0, 0.0]
-        pairs = rng.normal(scale=0.8 * margin / np.sqrt(dim), size=(batch, 2, dim))
-        cases.append(
-            Case(f"{batch} pairs of {dim}-D embeddings, margin={margin}", (labels, pairs), {"margin": margin})
-        )
-    return tuple(cases)
+    labels = rng.integers(0, 2, batch).astype(np.float64)
+    labels[:2] = [1.0, 0.0]
+    pairs = rng.normal(scale=0.8 * margin / np.sqrt(dim), size=(batch, 2, dim))
+    return Case(f"{batch} pairs of {dim}-D embeddings, margin={margin}", (labels, pairs), {"margin": margin})
 
 
-def _batch_cases(
-    seed: int, shapes: list[tuple[int, int, int]], margins: list[float], dtype: str = "float64"
-) -> tuple[Case, ...]:
+def _batch_case(
+    rng: np.random.Generator, batch: int, dim: int, classes: int, margin: float, dtype: str = "float64"
+) -> Case:
     """Integer labels (one of them a singleton: no positive) and clustered embeddings ``(B, D)``:
     some anchors satisfy the margin, others violate it."""
-    rng = np.random.default_rng(seed)
-    cases = []
-    for (batch, dim, classes), margin in zip(shapes, margins, strict=True):
-        labels = rng.integers(0, classes, batch)
-        labels[-1] = classes + 3  # a label nobody else has
-        centres = rng.normal(scale=1.0, size=(classes + 4, dim))
-        embeddings = (centres[labels] + rng.normal(scale=0.6, size=(batch, dim))).astype(dtype)
-        label = f"{batch} embeddings of size {dim}, {classes} classes + one singleton, margin={margin}"
-        cases.append(Case(label, (labels, embeddings), {"margin": margin}))
-    return tuple(cases)
+    labels = rng.integers(0, classes, batch)
+    labels[-1] = classes + 3  # a label nobody else has
+    centres = rng.normal(scale=1.0, size=(classes + 4, dim))
+    embeddings = (centres[labels] + rng.normal(scale=0.6, size=(batch, dim))).astype(dtype)
+    label = f"{batch} embeddings of size {dim}, {classes} classes + one singleton, margin={margin}"
+    return Case(label, (labels, embeddings), {"margin": margin})
 
 
 def _f64(x) -> np.ndarray:
@@ -91,12 +87,9 @@ CONTRASTIVE = Task(
     title="contrastive loss",
     answer="my_contrastive",
     reference=lambda y_true, y_pred, margin=1.0: losses.contrastive(y_true, y_pred, margin=margin),
-    forbidden=(
-        *COURSE_LIBRARY,
-        library_function(r"contrastive\w*", r"Contrastive\w*"),
-    ),
-    public=_pair_cases(0, [(6, 3), (8, 2)], [1.0, 0.5]),
-    hidden=_pair_cases(1, [(10, 4), (5, 1), (7, 6)], [2.0, 1.0, 0.3]),
+    forbidden=forbid(library_function(r"contrastive\w*", r"Contrastive\w*")),
+    public=seeded_cases(0, _pair_case, [(6, 3, 1.0), (8, 2, 0.5)]),
+    hidden=seeded_cases(1, _pair_case, [(10, 4, 2.0), (5, 1, 1.0), (7, 6, 0.3)]),
     mistakes=(
         Mistake(
             "your label convention is flipped: in (4) y = 1 marks a SIMILAR pair (pulled together, d**2) "
@@ -159,12 +152,9 @@ CONTRASTIVE_GRADIENT = Task(
     title="gradient of the contrastive loss",
     answer="my_contrastive_gradient",
     reference=lambda y_true, y_pred, margin=1.0: gradients.contrastive(y_true, y_pred, margin=margin),
-    forbidden=(
-        *COURSE_LIBRARY,
-        *AUTODIFF,
-    ),
-    public=_pair_cases(2, [(6, 3), (8, 2)], [1.0, 0.5]),
-    hidden=_pair_cases(3, [(9, 4), (5, 1)], [1.5, 0.3]),
+    forbidden=forbid(autodiff=True),
+    public=seeded_cases(2, _pair_case, [(6, 3, 1.0), (8, 2, 0.5)]),
+    hidden=seeded_cases(3, _pair_case, [(9, 4, 1.5), (5, 1, 0.3)]),
     mistakes=(
         Mistake(
             "your gradient with respect to the SECOND member b is missing or wrong: by (5) it is exactly "
@@ -236,12 +226,9 @@ BATCH_HARD = Task(
     reference=lambda labels, embeddings, margin=0.2: losses.triplet(
         labels, embeddings, margin=margin, mining="hard"
     ),
-    forbidden=(
-        *COURSE_LIBRARY,
-        library_function(r"triplet\w*", r"Triplet\w*"),
-    ),
-    public=_batch_cases(4, [(8, 2, 3), (12, 3, 4)], [0.2, 1.0]),
-    hidden=_batch_cases(5, [(10, 4, 2), (16, 2, 5), (6, 3, 2)], [0.5, 0.2, 2.0]),
+    forbidden=forbid(library_function(r"triplet\w*", r"Triplet\w*")),
+    public=seeded_cases(4, _batch_case, [(8, 2, 3, 0.2), (12, 3, 4, 1.0)]),
+    hidden=seeded_cases(5, _batch_case, [(10, 4, 2, 0.5), (16, 2, 5, 0.2), (6, 3, 2, 2.0)]),
     mistakes=(
         Mistake(
             "use SQUARED Euclidean distances D_ij = ||e_i - e_j||**2, as FaceNet and (6) do, "
@@ -300,12 +287,9 @@ KERAS_BATCH_ALL = Task(
     answer="keras_batch_all",
     reference=lambda labels, embeddings, margin=0.2: losses.triplet(labels, _f64(embeddings), margin=margin),
     backend="keras",
-    forbidden=(
-        *COURSE_LIBRARY,
-        library_function(r"triplet\w*", r"Triplet\w*"),
-    ),
-    public=_batch_cases(6, [(8, 2, 3), (12, 3, 4)], [0.2, 1.0], dtype="float32"),
-    hidden=_batch_cases(7, [(10, 4, 2), (16, 2, 5)], [0.5, 0.2], dtype="float32"),
+    forbidden=forbid(library_function(r"triplet\w*", r"Triplet\w*")),
+    public=seeded_cases(6, _batch_case, [(8, 2, 3, 0.2), (12, 3, 4, 1.0)], dtype="float32"),
+    hidden=seeded_cases(7, _batch_case, [(10, 4, 2, 0.5), (16, 2, 5, 0.2)], dtype="float32"),
     rtol=1e-4,
     atol=1e-5,
     mistakes=(

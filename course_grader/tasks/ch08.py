@@ -11,7 +11,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from course_grader.model import AUTODIFF, COURSE_LIBRARY, Mistake, Task, library_function
+from course_grader.model import (
+    Mistake,
+    Task,
+    forbid,
+    library_function,
+    seeded_cases,
+)
 from course_lib import gradients, losses
 from course_lib.grading.model import Case
 from course_lib.grading.tasks.ch08 import task_data
@@ -113,15 +119,13 @@ def _ctc_gradient_variant(skip_rule="distinct", normalise=True, with_softmax=Tru
 # --------------------------------------------------------------------------------------
 
 
-def _ctc_cases(seed: int, specs, scale: float = 1.0) -> tuple[Case, ...]:
-    """``specs``: (label text, labels (B, L), frames T, classes C)."""
-    rng = np.random.default_rng(seed)
-    cases = []
-    for text, labels, frames, classes in specs:
-        labels = np.asarray(labels, dtype=np.int64)
-        logits = scale * rng.normal(size=(len(labels), frames, classes))
-        cases.append(Case(text, (labels, logits)))
-    return tuple(cases)
+def _ctc_case(
+    rng: np.random.Generator, text: str, labels, frames: int, classes: int, scale: float = 1.0
+) -> Case:
+    """Labels ``(B, L)`` and logits ``(B, T, C)`` with standard deviation ``scale``, labelled ``text``."""
+    labels = np.asarray(labels, dtype=np.int64)
+    logits = scale * rng.normal(size=(len(labels), frames, classes))
+    return Case(text, (labels, logits))
 
 
 PUBLIC_SPECS = [
@@ -154,11 +158,11 @@ CTC_LOSS = Task(
     title="CTC loss by the forward algorithm",
     answer="my_ctc",
     reference=_loss_reference,
-    forbidden=(*COURSE_LIBRARY,),
+    forbidden=forbid(),
     forbidden_in_answer=(library_function(r"ctc\w*", r"CTC\w*"),),
-    public=_ctc_cases(0, PUBLIC_SPECS) + _ctc_cases(1, [LONG_PUBLIC], scale=2.0),
-    hidden=_ctc_cases(802, HIDDEN_SPECS)
-    + _ctc_cases(3, [LONG_HIDDEN], scale=2.0),  # 802: a seed no public case uses
+    public=seeded_cases(0, _ctc_case, PUBLIC_SPECS) + seeded_cases(1, _ctc_case, [LONG_PUBLIC], scale=2.0),
+    hidden=seeded_cases(802, _ctc_case, HIDDEN_SPECS)  # 802: a seed no public case uses
+    + seeded_cases(3, _ctc_case, [LONG_HIDDEN], scale=2.0),
     rtol=1e-6,
     atol=1e-8,
     mistakes=(
@@ -202,13 +206,11 @@ CTC_GRADIENT = Task(
     title="gradient of the CTC loss by forward-backward",
     answer="my_ctc_gradient",
     reference=_gradient_reference,
-    forbidden=(
-        *COURSE_LIBRARY,
-        *AUTODIFF,
-    ),
+    forbidden=forbid(autodiff=True),
     forbidden_in_answer=(library_function(r"ctc\w*", r"CTC\w*"),),
-    public=_ctc_cases(4, PUBLIC_SPECS[:2]) + _ctc_cases(5, [LONG_PUBLIC], scale=2.0),
-    hidden=_ctc_cases(6, HIDDEN_SPECS) + _ctc_cases(7, [LONG_HIDDEN], scale=2.0),
+    public=seeded_cases(4, _ctc_case, PUBLIC_SPECS[:2])
+    + seeded_cases(5, _ctc_case, [LONG_PUBLIC], scale=2.0),
+    hidden=seeded_cases(6, _ctc_case, HIDDEN_SPECS) + seeded_cases(7, _ctc_case, [LONG_HIDDEN], scale=2.0),
     rtol=1e-5,
     atol=1e-7,
     mistakes=(
@@ -292,15 +294,11 @@ MIN_FRAMES = Task(
 # --------------------------------------------------------------------------------------
 
 
-def _blank_last_cases(seed: int, specs) -> tuple[Case, ...]:
+def _blank_last_case(rng: np.random.Generator, text: str, labels, frames: int, classes: int) -> Case:
     """Labels 0..C-2 padded with -1, float32 logits whose LAST class is the blank."""
-    rng = np.random.default_rng(seed)
-    cases = []
-    for text, labels, frames, classes in specs:
-        labels = np.asarray(labels, dtype=np.int64)
-        logits = rng.normal(size=(len(labels), frames, classes)).astype(np.float32)
-        cases.append(Case(text, (labels, logits)))
-    return tuple(cases)
+    labels = np.asarray(labels, dtype=np.int64)
+    logits = rng.normal(size=(len(labels), frames, classes)).astype(np.float32)
+    return Case(text, (labels, logits))
 
 
 def _blank_first(y_pred) -> np.ndarray:
@@ -322,15 +320,17 @@ BLANK_LAST = Task(
     answer="keras_ctc_blank_last",
     reference=_blank_last_reference,
     backend="keras",
-    public=_blank_last_cases(
+    public=seeded_cases(
         8,
+        _blank_last_case,
         [
             ("class 0 is a real label, padding -1", [[0, 1, -1], [2, 2, 0], [1, -1, -1]], 8, 4),
             ("no padding", [[3, 0], [1, 1]], 6, 5),
         ],
     ),
-    hidden=_blank_last_cases(
+    hidden=seeded_cases(
         9,
+        _blank_last_case,
         [
             ("longer labels", [[0, 0, 1, 2, -1], [4, 3, 2, 1, 0], [2, -1, -1, -1, -1]], 12, 6),
             ("one class and the blank", [[0], [0]], 3, 2),
@@ -338,7 +338,7 @@ BLANK_LAST = Task(
     ),
     rtol=1e-4,
     atol=1e-4,
-    forbidden=(*COURSE_LIBRARY,),
+    forbidden=forbid(),
     mistakes=(
         Mistake(
             "you shifted the labels but left the blank where it was: Keras 3's CTC takes class 0 as the "

@@ -9,7 +9,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from course_grader.model import AUTODIFF, COURSE_LIBRARY, Mistake, Task, library_function
+from course_grader.model import (
+    Mistake,
+    Task,
+    forbid,
+    library_function,
+    seeded_case,
+    seeded_cases,
+)
 from course_lib import gradients, losses
 from course_lib.grading.model import Case
 from course_lib.grading.tasks.ch09 import task_data
@@ -22,8 +29,7 @@ BATCH_SIZE = 16  # task 09.4
 # --------------------------------------------------------------------------------------
 
 
-def _batch(seed: int, shape: tuple[int, ...], rate: float = 0.3, hard: bool = False) -> tuple:
-    rng = np.random.default_rng(seed)
+def _batch(rng: np.random.Generator, shape: tuple[int, ...], rate: float = 0.3, hard: bool = False) -> tuple:
     y = (rng.random(shape) < rate).astype(np.float64)
     y.flat[0] = 1.0
     p = rng.uniform(0.03, 0.97, size=shape)
@@ -32,12 +38,11 @@ def _batch(seed: int, shape: tuple[int, ...], rate: float = 0.3, hard: bool = Fa
     return y, p
 
 
-def _case(label: str, seed: int, shape: tuple[int, ...], beta: float, **options) -> Case:
-    return Case(f"{label}, shape {shape}, beta={beta:g}", _batch(seed, shape, **options), {"beta": beta})
+def _batch_case(rng: np.random.Generator, label: str, shape: tuple[int, ...], beta: float, **options) -> Case:
+    return Case(f"{label}, shape {shape}, beta={beta:g}", _batch(rng, shape, **options), {"beta": beta})
 
 
-def _no_positive_case(seed: int, shape: tuple[int, ...], beta: float) -> Case:
-    rng = np.random.default_rng(seed)
+def _no_positive_case(rng: np.random.Generator, shape: tuple[int, ...], beta: float) -> Case:
     return Case(
         f"a batch with no positive at all, shape {shape}, beta={beta:g}",
         (np.zeros(shape), rng.uniform(0.05, 0.95, size=shape)),
@@ -76,20 +81,17 @@ SOFT_FBETA = Task(
     reference=lambda y_true, y_pred, beta=1.0: losses.soft_fbeta(
         np.float64(y_true), np.float64(y_pred), beta=beta
     ),
-    forbidden=(
-        *COURSE_LIBRARY,
-        library_function(r"soft_fbeta", r"SoftFBeta", r"fbeta_score", r"f1_score"),
-    ),
+    forbidden=forbid(library_function(r"soft_fbeta", r"SoftFBeta", r"fbeta_score", r"f1_score")),
     public=(
-        _case("labels and probabilities", 1, (8, 1), 1.0),
-        _case("labels and probabilities", 2, (10, 1), 2.0),
-        _case("several outputs per sample (sum over everything)", 3, (6, 3), 0.5),
+        seeded_case(1, _batch_case, "labels and probabilities", (8, 1), 1.0),
+        seeded_case(2, _batch_case, "labels and probabilities", (10, 1), 2.0),
+        seeded_case(3, _batch_case, "several outputs per sample (sum over everything)", (6, 3), 0.5),
     ),
     hidden=(
-        _case("labels and probabilities", 4, (12, 1), 0.5),
-        _case("labels and probabilities", 5, (5, 2), 3.0),
-        _case("hard 0/1 predictions", 6, (9, 1), 2.0, hard=True),
-        _no_positive_case(7, (7, 1), 1.0),
+        seeded_case(4, _batch_case, "labels and probabilities", (12, 1), 0.5),
+        seeded_case(5, _batch_case, "labels and probabilities", (5, 2), 3.0),
+        seeded_case(6, _batch_case, "hard 0/1 predictions", (9, 1), 2.0, hard=True),
+        seeded_case(7, _no_positive_case, (7, 1), 1.0),
     ),
     mistakes=(
         Mistake(
@@ -146,20 +148,16 @@ SOFT_FBETA_GRADIENT = Task(
     reference=lambda y_true, y_pred, beta=1.0: gradients.soft_fbeta(
         np.float64(y_true), np.float64(y_pred), beta=beta
     ),
-    forbidden=(
-        *COURSE_LIBRARY,
-        *AUTODIFF,
-        library_function(r"soft_fbeta", r"SoftFBeta"),
-    ),
+    forbidden=forbid(library_function(r"soft_fbeta", r"SoftFBeta"), autodiff=True),
     public=(
-        _case("labels and probabilities", 11, (8, 1), 1.0),
-        _case("labels and probabilities", 12, (10, 1), 2.0),
-        _case("several outputs per sample", 13, (5, 3), 0.5),
+        seeded_case(11, _batch_case, "labels and probabilities", (8, 1), 1.0),
+        seeded_case(12, _batch_case, "labels and probabilities", (10, 1), 2.0),
+        seeded_case(13, _batch_case, "several outputs per sample", (5, 3), 0.5),
     ),
     hidden=(
-        _case("labels and probabilities", 14, (12, 1), 0.5),
-        _case("labels and probabilities", 15, (4, 4), 3.0),
-        _no_positive_case(16, (6, 1), 2.0),
+        seeded_case(14, _batch_case, "labels and probabilities", (12, 1), 0.5),
+        seeded_case(15, _batch_case, "labels and probabilities", (4, 4), 3.0),
+        seeded_case(16, _no_positive_case, (6, 1), 2.0),
     ),
     rtol=1e-6,
     atol=1e-10,
@@ -194,15 +192,11 @@ SOFT_FBETA_GRADIENT = Task(
 # --------------------------------------------------------------------------------------
 
 
-def _label_cases(seed: int, shapes: list[tuple[int, int]]) -> tuple[Case, ...]:
-    rng = np.random.default_rng(seed)
-    cases = []
-    for shape in shapes:
-        y = (rng.random(shape) < 0.4).astype(np.float32)
-        y[:, 0] = 1.0  # every sample has at least one label
-        p = rng.uniform(0.03, 0.97, size=shape).astype(np.float32)
-        cases.append(Case(f"multi-label batch, shape {shape}", (y, p)))
-    return tuple(cases)
+def _label_case(rng: np.random.Generator, batch: int, labels: int) -> Case:
+    y = (rng.random((batch, labels)) < 0.4).astype(np.float32)
+    y[:, 0] = 1.0  # every sample has at least one label
+    p = rng.uniform(0.03, 0.97, size=(batch, labels)).astype(np.float32)
+    return Case(f"multi-label batch, shape {(batch, labels)}", (y, p))
 
 
 def _per_sample(beta=2.0, **options):
@@ -217,13 +211,12 @@ MULTILABEL_F2 = Task(
         np.float64(y_true), np.float64(y_pred), beta=2.0, axis=-1
     ),
     backend="keras",
-    public=_label_cases(20, [(4, 5), (6, 3)]),
-    hidden=_label_cases(21, [(8, 4), (3, 7), (5, 2)]),
+    public=seeded_cases(20, _label_case, [(4, 5), (6, 3)]),
+    hidden=seeded_cases(21, _label_case, [(8, 4), (3, 7), (5, 2)]),
     rtol=1e-4,
     atol=1e-6,
-    forbidden=(
-        *COURSE_LIBRARY,
-        library_function(r"soft_fbeta", r"SoftFBeta", r"FBetaScore", r"F1Score", r"fbeta_score", r"f1_score"),
+    forbidden=forbid(
+        library_function(r"soft_fbeta", r"SoftFBeta", r"FBetaScore", r"F1Score", r"fbeta_score", r"f1_score")
     ),
     mistakes=(
         Mistake(

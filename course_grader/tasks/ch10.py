@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from course_grader.model import AUTODIFF, COURSE_LIBRARY, Mistake, Task
+from course_grader.model import Mistake, Task, forbid, seeded_cases
 from course_lib.grading.model import Case
 from course_lib.grading.tasks.ch10 import task_data
 
@@ -23,22 +23,14 @@ def _l1(activations, factor=0.01) -> float:
     return float(factor * np.sum(np.abs(_as_float(activations))))
 
 
-def _activation_cases(seed: int, shapes: list[tuple[int, ...]], factors: list[float]) -> tuple[Case, ...]:
-    rng = np.random.default_rng(seed)
-    cases = []
-    for index, (shape, factor) in enumerate(zip(shapes, factors, strict=True)):
-        values = rng.normal(size=shape)
-        if index % 2 == 0:  # ReLU outputs: non-negative, with exact zeros
-            cases.append(
-                Case(
-                    f"ReLU activations {shape}, factor={factor}",
-                    (np.maximum(values, 0.0),),
-                    {"factor": factor},
-                )
-            )
-        else:
-            cases.append(Case(f"signed values {shape}, factor={factor}", (values,), {"factor": factor}))
-    return tuple(cases)
+def _activation_case(rng: np.random.Generator, kind: str, shape: tuple[int, ...], factor: float) -> Case:
+    """``kind`` ``"ReLU"``: ReLU outputs (non-negative, with exact zeros); ``"signed"``: normal values."""
+    values = rng.normal(size=shape)
+    if kind == "ReLU":
+        return Case(
+            f"ReLU activations {shape}, factor={factor}", (np.maximum(values, 0.0),), {"factor": factor}
+        )
+    return Case(f"signed values {shape}, factor={factor}", (values,), {"factor": factor})
 
 
 # --------------------------------------------------------------------------------------
@@ -50,12 +42,13 @@ L1_PENALTY = Task(
     title="the L1 penalty of the article's L1PenaltyLayer",
     answer="l1_penalty",
     reference=_l1,
-    forbidden=(
-        *COURSE_LIBRARY,
-        r"^keras\.src\.regularizers\b",
+    forbidden=forbid(r"^keras\.src\.regularizers\b"),
+    public=seeded_cases(
+        0, _activation_case, [("ReLU", (8, 4), 0.01), ("signed", (5, 3), 0.1), ("ReLU", (6, 2, 3), 0.5)]
     ),
-    public=_activation_cases(0, [(8, 4), (5, 3), (6, 2, 3)], [0.01, 0.1, 0.5]),
-    hidden=_activation_cases(1, [(12, 8), (4, 7), (3, 3, 2)], [0.003, 1.0, 0.05]),
+    hidden=seeded_cases(
+        1, _activation_case, [("ReLU", (12, 8), 0.003), ("signed", (4, 7), 1.0), ("ReLU", (3, 3, 2), 0.05)]
+    ),
     mistakes=(
         Mistake(
             "you divided by the batch size: that is activity_regularizer's value (5); the article's layer "
@@ -90,13 +83,11 @@ L1_GRADIENT = Task(
     title="gradient of the L1 penalty",
     answer="l1_penalty_gradient",
     reference=lambda a, factor=0.01: factor * np.sign(_as_float(a)),
-    forbidden=(
-        *COURSE_LIBRARY,
-        *AUTODIFF,
-        r"^keras\.src\.regularizers\b",
+    forbidden=forbid(r"^keras\.src\.regularizers\b", autodiff=True),
+    public=seeded_cases(2, _activation_case, [("ReLU", (8, 4), 0.01), ("signed", (5, 3), 0.2)]),
+    hidden=seeded_cases(
+        3, _activation_case, [("ReLU", (10, 6), 0.5), ("signed", (4, 2, 3), 0.03), ("ReLU", (7, 5), 1.0)]
     ),
-    public=_activation_cases(2, [(8, 4), (5, 3)], [0.01, 0.2]),
-    hidden=_activation_cases(3, [(10, 6), (4, 2, 3), (7, 5)], [0.5, 0.03, 1.0]),
     mistakes=(
         Mistake(
             "at a = 0 (ReLU outputs are often exactly 0) use sign(0) = 0, as TensorFlow does; your gradient "
@@ -197,15 +188,9 @@ REPORTED_LOSS = Task(
 # --------------------------------------------------------------------------------------
 
 
-def _keras_cases(seed: int, shapes: list[tuple[int, ...]], factors: list[float]) -> tuple[Case, ...]:
-    rng = np.random.default_rng(seed)
-    cases = []
-    for shape, factor in zip(shapes, factors, strict=True):
-        values = rng.normal(size=shape).astype(np.float32)
-        cases.append(
-            Case(f"batch of {shape[0]}, shape {shape}, factor={factor}", (values,), {"factor": factor})
-        )
-    return tuple(cases)
+def _keras_case(rng: np.random.Generator, shape: tuple[int, ...], factor: float) -> Case:
+    values = rng.normal(size=shape).astype(np.float32)
+    return Case(f"batch of {shape[0]}, shape {shape}, factor={factor}", (values,), {"factor": factor})
 
 
 KERAS_PER_SAMPLE_L1 = Task(
@@ -214,14 +199,11 @@ KERAS_PER_SAMPLE_L1 = Task(
     answer="per_sample_l1",
     reference=lambda a, factor=0.01: _l1(a, factor) / len(a),
     backend="keras",
-    public=_keras_cases(4, [(8, 4), (32, 4)], [0.01, 0.1]),
-    hidden=_keras_cases(5, [(3, 5), (17, 2), (6, 2, 2)], [0.5, 0.02, 0.3]),
+    public=seeded_cases(4, _keras_case, [((8, 4), 0.01), ((32, 4), 0.1)]),
+    hidden=seeded_cases(5, _keras_case, [((3, 5), 0.5), ((17, 2), 0.02), ((6, 2, 2), 0.3)]),
     rtol=1e-4,
     atol=1e-6,
-    forbidden=(
-        *COURSE_LIBRARY,
-        r"^keras\.src\.regularizers\b",
-    ),
+    forbidden=forbid(r"^keras\.src\.regularizers\b"),
     mistakes=(
         Mistake(
             "that is the article's batch SUM (2); to match activity_regularizer (5) divide by the batch size",

@@ -9,12 +9,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from course_grader.model import COURSE_LIBRARY, Mistake, Task, library_function
+from course_grader.model import (
+    Mistake,
+    Task,
+    forbid,
+    library_function,
+    seeded_case,
+    seeded_cases,
+)
 from course_lib.grading.model import Case
 from course_lib.grading.tasks.ch11 import task_data
 from course_lib.losses._reduction import reduce_weighted_values
-
-REDUCTIONS = ("sum", "sum_over_batch_size", "mean_with_sample_weight")
 
 #: The padding value of task 11.4: targets are in [0, 1], so -1 cannot be a real target.
 PAD = -1.0
@@ -51,15 +56,12 @@ def _reduce_variant(sobs=None, mwsw=None, total=None, weighted=True):
     return wrong
 
 
-def _reduce_cases(seed: int, sizes: list[int], zero_weights: list[int]) -> tuple[Case, ...]:
-    rng = np.random.default_rng(seed)
-    cases = []
-    for size, zeros, reduction in zip(sizes, zero_weights, REDUCTIONS, strict=True):
-        values = rng.gamma(2.0, 0.5, size=size)
-        weights = rng.uniform(0.2, 3.0, size=size)
-        weights[rng.choice(size, size=zeros, replace=False)] = 0.0
-        cases.append(Case(f"{reduction}, N={size}, {zeros} zero weights", (values, weights, reduction)))
-    return tuple(cases)
+def _reduce_case(rng: np.random.Generator, reduction: str, size: int, zeros: int) -> Case:
+    """``size`` positive values and weights, ``zeros`` of the weights set to 0."""
+    values = rng.gamma(2.0, 0.5, size=size)
+    weights = rng.uniform(0.2, 3.0, size=size)
+    weights[rng.choice(size, size=zeros, replace=False)] = 0.0
+    return Case(f"{reduction}, N={size}, {zeros} zero weights", (values, weights, reduction))
 
 
 _ALL_ZERO = Case(
@@ -72,13 +74,15 @@ REDUCE = Task(
     title="the three reductions",
     answer="my_reduce",
     reference=_reduce_reference,
-    forbidden=(
-        *COURSE_LIBRARY,
-        library_function(r"reduce_weighted_values", r"reduce_values", r"apply_mask"),
-    ),
+    forbidden=forbid(library_function(r"reduce_weighted_values", r"reduce_values", r"apply_mask")),
     forbidden_in_answer=(r"^(import )?keras\b",),
-    public=_reduce_cases(0, [5, 6, 4], [1, 2, 1]) + (_ALL_ZERO,),
-    hidden=_reduce_cases(1, [8, 3, 7], [3, 1, 2])
+    public=seeded_cases(
+        0, _reduce_case, [("sum", 5, 1), ("sum_over_batch_size", 6, 2), ("mean_with_sample_weight", 4, 1)]
+    )
+    + (_ALL_ZERO,),
+    hidden=seeded_cases(
+        1, _reduce_case, [("sum", 8, 3), ("sum_over_batch_size", 3, 1), ("mean_with_sample_weight", 7, 2)]
+    )
     + (
         Case(
             "sum_over_batch_size, every weight 0", (np.array([2.0, 1.0]), np.zeros(2), "sum_over_batch_size")
@@ -124,21 +128,15 @@ def _masked_parts(values, mask, sample_weight):
     return values, m, w
 
 
-def _masked_cases(seed: int, specs: list[tuple[int, int, str]]) -> tuple[Case, ...]:
-    rng = np.random.default_rng(seed)
-    cases = []
-    for batch, steps, weight_kind in specs:
-        values = rng.gamma(2.0, 0.5, size=(batch, steps))
-        lengths = rng.integers(1, steps, size=batch)  # every sequence but the first has padding
-        lengths[0] = steps
-        mask = np.arange(steps)[None, :] < lengths[:, None]
-        shape = (batch, 1) if weight_kind == "per sequence" else (batch, steps)
-        weights = rng.uniform(0.2, 3.0, size=shape)
-        weights.flat[-1] = 0.0
-        cases.append(
-            Case(f"(B, T) = ({batch}, {steps}), weights {weight_kind} {shape}", (values, mask, weights))
-        )
-    return tuple(cases)
+def _masked_case(rng: np.random.Generator, batch: int, steps: int, weight_kind: str) -> Case:
+    values = rng.gamma(2.0, 0.5, size=(batch, steps))
+    lengths = rng.integers(1, steps, size=batch)  # every sequence but the first has padding
+    lengths[0] = steps
+    mask = np.arange(steps)[None, :] < lengths[:, None]
+    shape = (batch, 1) if weight_kind == "per sequence" else (batch, steps)
+    weights = rng.uniform(0.2, 3.0, size=shape)
+    weights.flat[-1] = 0.0
+    return Case(f"(B, T) = ({batch}, {steps}), weights {weight_kind} {shape}", (values, mask, weights))
 
 
 MASKED = Task(
@@ -146,13 +144,10 @@ MASKED = Task(
     title="the default reduction with a mask",
     answer="masked_loss",
     reference=_masked_reference,
-    forbidden=(
-        *COURSE_LIBRARY,
-        library_function(r"reduce_weighted_values", r"reduce_values", r"apply_mask"),
-    ),
+    forbidden=forbid(library_function(r"reduce_weighted_values", r"reduce_values", r"apply_mask")),
     forbidden_in_answer=(r"^(import )?keras\b",),
-    public=_masked_cases(2, [(3, 4, "per sequence"), (4, 5, "per step")]),
-    hidden=_masked_cases(3, [(5, 3, "per step"), (2, 6, "per sequence"), (6, 2, "per step")]),
+    public=seeded_cases(2, _masked_case, [(3, 4, "per sequence"), (4, 5, "per step")]),
+    hidden=seeded_cases(3, _masked_case, [(5, 3, "per step"), (2, 6, "per sequence"), (6, 2, "per step")]),
     rtol=1e-9,
     atol=1e-12,
     mistakes=(
@@ -262,22 +257,16 @@ REPORTED = Task(
 # --------------------------------------------------------------------------------------
 
 
-def _padded_cases(
-    seed: int, shapes: list[tuple[int, int]], label: str, empty_row: bool = False
-) -> tuple[Case, ...]:
-    rng = np.random.default_rng(seed)
-    cases = []
-    for batch, steps in shapes:
-        y_true = rng.uniform(0.0, 1.0, size=(batch, steps))
-        y_pred = rng.uniform(-0.5, 1.5, size=(batch, steps))
-        lengths = rng.integers(1, steps + 1, size=batch)
-        if empty_row:
-            lengths[-1] = 0
-        y_true[np.arange(steps)[None, :] >= lengths[:, None]] = PAD
-        cases.append(
-            Case(f"{label} ({batch}, {steps})", (y_true.astype(np.float32), y_pred.astype(np.float32)))
-        )
-    return tuple(cases)
+def _padded_case(
+    rng: np.random.Generator, batch: int, steps: int, label: str, empty_row: bool = False
+) -> Case:
+    y_true = rng.uniform(0.0, 1.0, size=(batch, steps))
+    y_pred = rng.uniform(-0.5, 1.5, size=(batch, steps))
+    lengths = rng.integers(1, steps + 1, size=batch)
+    if empty_row:
+        lengths[-1] = 0
+    y_true[np.arange(steps)[None, :] >= lengths[:, None]] = PAD
+    return Case(f"{label} ({batch}, {steps})", (y_true.astype(np.float32), y_pred.astype(np.float32)))
 
 
 def _padded_parts(y_true, y_pred):
@@ -298,16 +287,13 @@ KERAS_MASKED_MSE = Task(
     answer="masked_sequence_mse",
     reference=_masked_sequence_mse,
     backend="keras",
-    public=_padded_cases(4, [(3, 5), (4, 3)], "padded sequences")
-    + _padded_cases(5, [(3, 4)], "padded sequences, last one all padding", empty_row=True),
-    hidden=_padded_cases(6, [(5, 6), (2, 2)], "padded sequences")
-    + _padded_cases(7, [(4, 5)], "padded sequences, last one all padding", empty_row=True),
+    public=seeded_cases(4, _padded_case, [(3, 5), (4, 3)], label="padded sequences")
+    + (seeded_case(5, _padded_case, 3, 4, "padded sequences, last one all padding", empty_row=True),),
+    hidden=seeded_cases(6, _padded_case, [(5, 6), (2, 2)], label="padded sequences")
+    + (seeded_case(7, _padded_case, 4, 5, "padded sequences, last one all padding", empty_row=True),),
     rtol=1e-4,
     atol=1e-5,
-    forbidden=(
-        *COURSE_LIBRARY,
-        library_function(r"mean_squared_error", r"MeanSquaredError"),
-    ),
+    forbidden=forbid(library_function(r"mean_squared_error", r"MeanSquaredError")),
     mistakes=(
         Mistake(
             "you divided by T, the number of ALL steps; the masked mean divides by the number of VALID "

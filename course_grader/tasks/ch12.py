@@ -8,7 +8,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from course_grader.model import AUTODIFF, COURSE_LIBRARY, Mistake, Task, library_function
+from course_grader.model import (
+    Mistake,
+    Task,
+    forbid,
+    library_function,
+    seeded_cases,
+)
 from course_lib import gradients, losses
 from course_lib.grading.model import Case
 from course_lib.grading.tasks.ch12 import task_data
@@ -47,14 +53,10 @@ def _ssim_variant(y_true, y_pred, max_val=1.0, window=3, *, k1=0.01, k2=0.03, sq
 # --------------------------------------------------------------------------------------
 
 
-def _ssim_cases(seed: int, specs: list[tuple[tuple[int, ...], int, float]]) -> tuple[Case, ...]:
-    rng = np.random.default_rng(seed)
-    cases = []
-    for shape, size, max_val in specs:
-        y_true, y_pred = _image_pair(rng, shape, scale=max_val)
-        label = f"images {shape}, {size}x{size} window, max_val={max_val:g}"
-        cases.append(Case(label, (y_true, y_pred), {"max_val": max_val, "size": size}))
-    return tuple(cases)
+def _ssim_case(rng: np.random.Generator, shape: tuple[int, ...], size: int, max_val: float) -> Case:
+    y_true, y_pred = _image_pair(rng, shape, scale=max_val)
+    label = f"images {shape}, {size}x{size} window, max_val={max_val:g}"
+    return Case(label, (y_true, y_pred), {"max_val": max_val, "size": size})
 
 
 SSIM_LOSS = Task(
@@ -64,12 +66,13 @@ SSIM_LOSS = Task(
     reference=lambda y_true, y_pred, max_val=1.0, size=3: losses.ssim_loss(
         y_true, y_pred, max_val=max_val, window=size
     ),
-    forbidden=(
-        *COURSE_LIBRARY,
-        library_function(r"ssim\w*", r"SSIM\w*"),
+    forbidden=forbid(library_function(r"ssim\w*", r"SSIM\w*")),
+    public=seeded_cases(
+        0, _ssim_case, [((2, 8, 8, 1), 3, 1.0), ((3, 10, 9, 1), 5, 1.0), ((2, 8, 8, 1), 3, 255.0)]
     ),
-    public=_ssim_cases(0, [((2, 8, 8, 1), 3, 1.0), ((3, 10, 9, 1), 5, 1.0), ((2, 8, 8, 1), 3, 255.0)]),
-    hidden=_ssim_cases(1, [((4, 6, 7, 1), 2, 1.0), ((1, 12, 12, 1), 7, 2.0), ((3, 9, 9, 1), 3, 255.0)]),
+    hidden=seeded_cases(
+        1, _ssim_case, [((4, 6, 7, 1), 2, 1.0), ((1, 12, 12, 1), 7, 2.0), ((3, 9, 9, 1), 3, 255.0)]
+    ),
     rtol=1e-6,
     atol=1e-9,
     mistakes=(
@@ -127,13 +130,9 @@ def _global_gradient(y_true, y_pred, max_val=1.0, *, cross_factor=1.0, square_fa
     return grad / n if per_pixel else grad
 
 
-def _global_cases(seed: int, specs: list[tuple[tuple[int, ...], float]]) -> tuple[Case, ...]:
-    rng = np.random.default_rng(seed)
-    cases = []
-    for shape, max_val in specs:
-        y_true, y_pred = _image_pair(rng, shape, scale=max_val)
-        cases.append(Case(f"images {shape}, max_val={max_val:g}", (y_true, y_pred), {"max_val": max_val}))
-    return tuple(cases)
+def _global_case(rng: np.random.Generator, shape: tuple[int, ...], max_val: float) -> Case:
+    y_true, y_pred = _image_pair(rng, shape, scale=max_val)
+    return Case(f"images {shape}, max_val={max_val:g}", (y_true, y_pred), {"max_val": max_val})
 
 
 GLOBAL_SSIM_GRADIENT = Task(
@@ -143,13 +142,9 @@ GLOBAL_SSIM_GRADIENT = Task(
     reference=lambda y_true, y_pred, max_val=1.0: gradients.ssim_loss(
         y_true, y_pred, max_val=max_val, window=np.ones(np.shape(y_true)[1:3])
     ),
-    forbidden=(
-        *COURSE_LIBRARY,
-        *AUTODIFF,
-        library_function(r"ssim\w*", r"SSIM\w*"),
-    ),
-    public=_global_cases(2, [((2, 6, 6), 1.0), ((3, 5, 8), 1.0), ((2, 4, 4), 255.0)]),
-    hidden=_global_cases(3, [((4, 7, 3), 1.0), ((1, 9, 9), 2.0), ((3, 6, 5), 255.0)]),
+    forbidden=forbid(library_function(r"ssim\w*", r"SSIM\w*"), autodiff=True),
+    public=seeded_cases(2, _global_case, [((2, 6, 6), 1.0), ((3, 5, 8), 1.0), ((2, 4, 4), 255.0)]),
+    hidden=seeded_cases(3, _global_case, [((4, 7, 3), 1.0), ((1, 9, 9), 2.0), ((3, 6, 5), 255.0)]),
     rtol=1e-6,
     atol=1e-12,
     mistakes=(
@@ -249,7 +244,7 @@ BALANCED_ALPHA = Task(
     answer="balanced_alpha",
     kind="value",
     reference=_balanced_alpha(),
-    forbidden=(*COURSE_LIBRARY, *AUTODIFF),
+    forbidden=forbid(autodiff=True),
     public=(Case("your value", ()),),
     rtol=1e-5,
     atol=1e-9,
@@ -317,13 +312,9 @@ BALANCED_ALPHA = Task(
 # --------------------------------------------------------------------------------------
 
 
-def _keras_cases(seed: int, shapes: list[tuple[int, ...]], alphas: list[float]) -> tuple[Case, ...]:
-    rng = np.random.default_rng(seed)
-    cases = []
-    for shape, alpha in zip(shapes, alphas, strict=True):
-        y_true, y_pred = (a.astype(np.float32) for a in _image_pair(rng, shape))
-        cases.append(Case(f"images {shape}, alpha={alpha:g}", (y_true, y_pred), {"alpha": alpha}))
-    return tuple(cases)
+def _keras_case(rng: np.random.Generator, shape: tuple[int, ...], alpha: float) -> Case:
+    y_true, y_pred = (a.astype(np.float32) for a in _image_pair(rng, shape))
+    return Case(f"images {shape}, alpha={alpha:g}", (y_true, y_pred), {"alpha": alpha})
 
 
 def _mix(structural, l1_factor=1.0, swap=False):
@@ -347,14 +338,11 @@ KERAS_SSIM_L1 = Task(
         np.float64(y_true), np.float64(y_pred), alpha=alpha, window=3
     ),
     backend="keras",
-    public=_keras_cases(4, [(2, 8, 8, 1), (3, 9, 7, 1)], [0.84, 0.5]),
-    hidden=_keras_cases(5, [(4, 6, 6, 1), (1, 12, 10, 1)], [0.84, 0.2]),
+    public=seeded_cases(4, _keras_case, [((2, 8, 8, 1), 0.84), ((3, 9, 7, 1), 0.5)]),
+    hidden=seeded_cases(5, _keras_case, [((4, 6, 6, 1), 0.84), ((1, 12, 10, 1), 0.2)]),
     rtol=1e-4,
     atol=1e-5,
-    forbidden=(
-        *COURSE_LIBRARY,
-        library_function(r"ssim\w*", r"SSIM\w*"),
-    ),
+    forbidden=forbid(library_function(r"ssim\w*", r"SSIM\w*")),
     mistakes=(
         Mistake(
             "alpha weights the wrong term: (12.3) is alpha * (1 - SSIM) + (1 - alpha) * L1",

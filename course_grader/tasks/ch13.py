@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from course_grader.model import COURSE_LIBRARY, Mistake, Task, library_function
+from course_grader.model import Mistake, Task, forbid, library_function, seeded_cases
 from course_lib import losses
 from course_lib.grading.model import Case
 from course_lib.grading.tasks.ch13 import task_data
@@ -41,18 +41,16 @@ def _triplet(y_true, y_pred, alpha=0.2):
     return np.maximum(d_pos - d_neg + alpha, 0.0)
 
 
-def _triplet_cases(seed: int, specs: list[tuple[str, int, int, float, float]]) -> tuple[Case, ...]:
-    """specs: (label, batch, dim, spread of the negatives, alpha)."""
-    rng = np.random.default_rng(seed)
-    cases = []
-    for label, batch, dim, spread, alpha in specs:
-        anchor = rng.normal(size=(batch, dim))
-        positive = anchor + rng.normal(scale=0.3, size=(batch, dim))
-        negative = anchor + rng.normal(scale=spread, size=(batch, dim))
-        y_pred = np.concatenate([anchor, positive, negative], axis=1).astype(np.float32)
-        y_true = np.zeros((batch, 1), dtype=np.float32)
-        cases.append(Case(f"{label}, alpha={alpha}", (y_true, y_pred), {"alpha": alpha}))
-    return tuple(cases)
+def _triplet_case(
+    rng: np.random.Generator, label: str, batch: int, dim: int, spread: float, alpha: float
+) -> Case:
+    """``spread``: the scale of the negatives around their anchors."""
+    anchor = rng.normal(size=(batch, dim))
+    positive = anchor + rng.normal(scale=0.3, size=(batch, dim))
+    negative = anchor + rng.normal(scale=spread, size=(batch, dim))
+    y_pred = np.concatenate([anchor, positive, negative], axis=1).astype(np.float32)
+    y_true = np.zeros((batch, 1), dtype=np.float32)
+    return Case(f"{label}, alpha={alpha}", (y_true, y_pred), {"alpha": alpha})
 
 
 TRIPLET = Task(
@@ -61,17 +59,17 @@ TRIPLET = Task(
     answer="keras_triplet_loss",
     reference=_triplet,
     backend="keras",
-    public=_triplet_cases(
-        0, [("mixed easy and hard triplets", 6, 2, 0.5, 0.2), ("4-D embeddings", 5, 4, 0.4, 0.5)]
+    public=seeded_cases(
+        0,
+        _triplet_case,
+        [("mixed easy and hard triplets", 6, 2, 0.5, 0.2), ("4-D embeddings", 5, 4, 0.4, 0.5)],
     ),
-    hidden=_triplet_cases(1, [("8-D embeddings", 7, 8, 0.3, 0.2), ("3-D, wide margin", 9, 3, 0.5, 1.0)]),
+    hidden=seeded_cases(
+        1, _triplet_case, [("8-D embeddings", 7, 8, 0.3, 0.2), ("3-D, wide margin", 9, 3, 0.5, 1.0)]
+    ),
     rtol=1e-4,
     atol=1e-5,
-    forbidden=(
-        *COURSE_LIBRARY,
-        *_LEGACY_KERAS,
-        library_function(r"triplet\w*", r"Triplet\w*"),
-    ),
+    forbidden=forbid(*_LEGACY_KERAS, library_function(r"triplet\w*", r"Triplet\w*")),
     mistakes=(
         Mistake(
             "you used Euclidean distances ||a - p||; the article's (and FaceNet's) triplet loss compares "
@@ -133,16 +131,12 @@ def _one_minus_fbeta(precision, recall, beta):
     return 1 - (1 + beta**2) * precision * recall / (beta**2 * precision + recall + EPSILON)
 
 
-def _fbeta_cases(seed: int, specs: list[tuple[str, int, float]]) -> tuple[Case, ...]:
-    """specs: (label, batch, beta); about a third of the labels are positive."""
-    rng = np.random.default_rng(seed)
-    cases = []
-    for label, batch, beta in specs:
-        y_true = (rng.random((batch, 1)) < 0.35).astype(np.float32)
-        y_true[0, 0] = 1.0
-        y_pred = np.clip(0.6 * y_true + rng.random((batch, 1)) * 0.5, 0.01, 0.99).astype(np.float32)
-        cases.append(Case(f"{label}, beta={beta}", (y_true, y_pred), {"beta": beta}))
-    return tuple(cases)
+def _fbeta_case(rng: np.random.Generator, label: str, batch: int, beta: float) -> Case:
+    """About a third of the labels are positive."""
+    y_true = (rng.random((batch, 1)) < 0.35).astype(np.float32)
+    y_true[0, 0] = 1.0
+    y_pred = np.clip(0.6 * y_true + rng.random((batch, 1)) * 0.5, 0.01, 0.99).astype(np.float32)
+    return Case(f"{label}, beta={beta}", (y_true, y_pred), {"beta": beta})
 
 
 FBETA = Task(
@@ -151,15 +145,13 @@ FBETA = Task(
     answer="keras_fbeta_loss",
     reference=_fbeta_variant(_one_minus_fbeta),
     backend="keras",
-    public=_fbeta_cases(2, [("12 samples", 12, 1.0), ("20 samples, recall weighted", 20, 2.0)]),
-    hidden=_fbeta_cases(3, [("15 samples, precision weighted", 15, 0.5), ("30 samples", 30, 3.0)]),
+    public=seeded_cases(2, _fbeta_case, [("12 samples", 12, 1.0), ("20 samples, recall weighted", 20, 2.0)]),
+    hidden=seeded_cases(
+        3, _fbeta_case, [("15 samples, precision weighted", 15, 0.5), ("30 samples", 30, 3.0)]
+    ),
     rtol=1e-4,
     atol=1e-6,
-    forbidden=(
-        *COURSE_LIBRARY,
-        *_LEGACY_KERAS,
-        library_function(r"FBetaScore", r"F1Score", r"fbeta\w*", r"f1_score"),
-    ),
+    forbidden=forbid(*_LEGACY_KERAS, library_function(r"FBetaScore", r"F1Score", r"fbeta\w*", r"f1_score")),
     mistakes=(
         Mistake(
             "you returned the F-beta score itself; a loss must go DOWN as the model improves, so return "
@@ -209,19 +201,17 @@ def _weighted_bce_variant(clip=True, weight_on="positive", reduce=np.mean):
     return loss
 
 
-def _bce_cases(seed: int, specs: list[tuple[str, tuple[int, int], float, bool]]) -> tuple[Case, ...]:
-    """specs: (label, shape, pos_weight, with exact 0 and 1 probabilities)."""
-    rng = np.random.default_rng(seed)
-    cases = []
-    for label, shape, pos_weight, extremes in specs:
-        y_true = (rng.random(shape) < 0.4).astype(np.float32)
-        y_pred = rng.uniform(0.05, 0.95, size=shape).astype(np.float32)
-        if extremes:
-            y_pred[0, 0], y_true[0, 0] = 1.0, 0.0
-            y_pred[-1, -1], y_true[-1, -1] = 0.0, 1.0
-            y_pred[1, 0], y_true[1, 0] = 1.0, 1.0
-        cases.append(Case(f"{label}, pos_weight={pos_weight}", (y_true, y_pred), {"pos_weight": pos_weight}))
-    return tuple(cases)
+def _bce_case(
+    rng: np.random.Generator, label: str, shape: tuple[int, int], pos_weight: float, extremes: bool
+) -> Case:
+    """``extremes``: with exact 0 and 1 probabilities."""
+    y_true = (rng.random(shape) < 0.4).astype(np.float32)
+    y_pred = rng.uniform(0.05, 0.95, size=shape).astype(np.float32)
+    if extremes:
+        y_pred[0, 0], y_true[0, 0] = 1.0, 0.0
+        y_pred[-1, -1], y_true[-1, -1] = 0.0, 1.0
+        y_pred[1, 0], y_true[1, 0] = 1.0, 1.0
+    return Case(f"{label}, pos_weight={pos_weight}", (y_true, y_pred), {"pos_weight": pos_weight})
 
 
 WEIGHTED_BCE = Task(
@@ -230,18 +220,17 @@ WEIGHTED_BCE = Task(
     answer="keras_weighted_bce",
     reference=_weighted_bce_variant(),
     backend="keras",
-    public=_bce_cases(
-        4, [("ordinary probabilities", (5, 3), 2.0, False), ("probabilities 0 and 1", (4, 2), 3.0, True)]
+    public=seeded_cases(
+        4,
+        _bce_case,
+        [("ordinary probabilities", (5, 3), 2.0, False), ("probabilities 0 and 1", (4, 2), 3.0, True)],
     ),
-    hidden=_bce_cases(
-        5, [("one output", (6, 1), 0.5, False), ("probabilities 0 and 1, wide", (3, 5), 5.0, True)]
+    hidden=seeded_cases(
+        5, _bce_case, [("one output", (6, 1), 0.5, False), ("probabilities 0 and 1, wide", (3, 5), 5.0, True)]
     ),
     rtol=1e-4,
     atol=1e-5,
-    forbidden=(
-        *COURSE_LIBRARY,
-        *_LEGACY_KERAS,
-    ),
+    forbidden=forbid(*_LEGACY_KERAS),
     forbidden_in_answer=(library_function(r"binary_crossentropy", r"BinaryCrossentropy"),),
     mistakes=(
         Mistake(
