@@ -181,13 +181,33 @@ def _has_math(obj: Any) -> bool:
     return ":math:`" in doc or ".. math::" in doc
 
 
+def _is_helper(function: Callable) -> bool:
+    """A ``course_lib`` function that is not one of its module's public losses or
+    gradients: a function of :mod:`course_lib.losses.numerics`, or any function its
+    module leaves out of ``__all__`` (private helpers included), except the input
+    checks ``check_*`` and converters ``as_*``."""
+    module_name = getattr(function, "__module__", "") or ""
+    if not module_name.startswith("course_lib."):
+        return False
+    if module_name == "course_lib.losses.numerics":
+        return True
+    if function.__name__.startswith(("check_", "as_")):
+        return False  # input validation, not maths
+    public = getattr(sys.modules.get(module_name), "__all__", ())
+    return function.__name__ not in public
+
+
 def maths_helpers(obj: Any) -> list[Callable]:
-    """The private ``course_lib`` functions that ``obj`` calls and that document a
+    """The ``course_lib`` helper functions that ``obj`` calls and that document a
     formula.
 
     A public loss is often a thin wrapper: it validates its inputs, then calls a
-    helper such as ``_bce_from_logits`` that holds the formula.  These are the
-    helpers :func:`show` shows after the function, in the order they are first called.
+    helper such as :func:`course_lib.losses.numerics.bce_from_logits` that holds the
+    formula.  A helper is a function of :mod:`course_lib.losses.numerics`, or one
+    its module does not export in ``__all__`` (a public loss called by another is
+    not a helper; nor is an input check ``check_*`` or converter ``as_*``).  These
+    are the helpers :func:`show` shows after the function, in the order they are
+    first called.
     """
     if not inspect.isfunction(obj):
         return []
@@ -202,9 +222,8 @@ def maths_helpers(obj: Any) -> list[Callable]:
         helper = obj.__globals__.get(name) if name else None
         if (
             inspect.isfunction(helper)
-            and name.startswith("_")
-            and helper.__name__.startswith("_")  # not a public function imported as _x
-            and helper.__module__.startswith("course_lib.")
+            and helper is not obj
+            and _is_helper(helper)
             and helper not in found
             and _has_math(helper)
         ):
@@ -283,7 +302,7 @@ def show(obj: Any, *, docstring: bool = True) -> None:
     Notebooks show the library's real code this way instead of keeping a
     second copy of it.  In a notebook the docstring's maths is rendered as
     Markdown above the code (``docstring=False`` leaves it out; ``help(obj)``
-    prints it), and where the function is a thin wrapper, the private helpers
+    prints it), and where the function is a thin wrapper, the helpers
     that hold its formula follow it (see :func:`maths_helpers`); a helper that
     an earlier ``show`` already displayed is named instead of repeated.  Outside
     a notebook the plain source code is printed.

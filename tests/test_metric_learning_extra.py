@@ -68,9 +68,9 @@ def frozen_margin_adaptive(labels, margins, mining):
     """The adaptive loss with its margins fixed: what its gradient differentiates."""
 
     def loss(_, embeddings):
-        distance = M._squared_distances(embeddings)
-        positive, negative = M._same_label_masks(labels)
-        part = M._batch_hard if mining == "hard" else M._batch_all
+        distance = M.squared_distances(embeddings)
+        positive, negative = M.same_label_masks(labels)
+        part = M.batch_hard if mining == "hard" else M.batch_all
         return part(distance, positive, negative, margins)[0]
 
     return loss
@@ -140,7 +140,7 @@ def test_triplet_minings_on_a_hand_example():
 
 def test_adaptive_margins_average_alpha_and_grow_with_centre_distance():
     labels, emb = batch_case(3)
-    margins, centre_distance = M._adaptive_margins(labels, emb, 0.2)
+    margins, centre_distance = M.adaptive_margins(labels, emb, 0.2)
     negative = labels[:, None] != labels[None, :]
     assert np.isclose(margins[negative].mean(), 0.2)
     order = np.argsort(centre_distance[negative])
@@ -154,7 +154,7 @@ def test_adaptive_triplet_equals_triplet_when_all_centres_are_equally_far():
     offsets = np.array([[0.1, 0.05], [-0.1, -0.05]])
     emb = (corners[:, None, :] + offsets[None, :, :]).reshape(6, 2)
     labels = [0, 0, 1, 1, 2, 2]
-    np.testing.assert_allclose(M._adaptive_margins(np.array(labels), emb, 0.2)[0][0, 2:], 0.2)
+    np.testing.assert_allclose(M.adaptive_margins(np.array(labels), emb, 0.2)[0][0, 2:], 0.2)
     for mining in ("all", "hard"):
         np.testing.assert_allclose(
             M.adaptive_triplet(labels, emb, margin=2.0, mining=mining),
@@ -183,7 +183,7 @@ def test_batch_gradient_matches_gradient_tape_and_finite_differences(name, optio
     assert ours.shape == emb.shape and ours.dtype == np.float64
     np.testing.assert_allclose(ours, keras_tape(name, labels, emb, **options), rtol=1e-9, atol=1e-12)
     if name == "adaptive_triplet":  # the margins are constants: differentiate with them frozen
-        margins = M._adaptive_margins(labels, emb, options.get("margin", 0.2))[0]
+        margins = M.adaptive_margins(labels, emb, options.get("margin", 0.2))[0]
         loss, kwargs = frozen_margin_adaptive(labels, margins, options.get("mining", "all")), {}
     else:
         loss, kwargs = getattr(M, name), options
@@ -238,7 +238,7 @@ def test_batch_classes_match_their_keras_classes(name, options, reduction):
 def test_batch_classes_leave_out_anchors_without_positive_or_negative():
     labels, emb = batch_case(8)
     values = M.triplet(labels, emb)
-    valid = M._valid_anchors(labels)
+    valid = M.valid_anchors(labels)
     assert not valid[-1] and valid.sum() < 10
     assert np.isclose(M.Triplet()(labels, emb), values[valid].mean())
 

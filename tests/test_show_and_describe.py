@@ -11,7 +11,7 @@ import pytest
 matplotlib.use("Agg")
 
 from course_lib import gradients, losses  # noqa: E402
-from course_lib.losses import probabilistic  # noqa: E402
+from course_lib.losses import numerics  # noqa: E402
 from course_lib.notebook import SourceView, docstring_markdown, maths_helpers, show  # noqa: E402
 from course_lib.plotting import describe  # noqa: E402
 
@@ -25,12 +25,30 @@ PUBLIC = [
 
 def test_a_thin_wrapper_is_followed_to_the_helpers_that_hold_its_formula():
     assert maths_helpers(losses.binary_crossentropy) == [
-        probabilistic._bce_from_logits,
-        probabilistic._bce_from_probabilities,
+        numerics.bce_from_logits,
+        numerics.bce_from_probabilities,
     ]
     markdown = SourceView(losses.binary_crossentropy)._repr_markdown_()
     assert "np.log1p(np.exp(-np.abs(z)))" in markdown  # the stable formula itself
     assert "The formula is in the helpers it calls" in markdown
+
+
+def test_public_helpers_are_followed_but_not_public_losses_or_input_checks():
+    from course_lib.gradients import metric_learning as grad_ml
+    from course_lib.losses import metric_learning
+
+    # numerics and a family's own helpers (public, not in __all__) are followed
+    assert maths_helpers(gradients.triplet) == [
+        numerics.squared_distances,
+        grad_ml.triplet_coefficients,
+        grad_ml.through_squared_distances,
+    ]
+    assert metric_learning.batch_hard in maths_helpers(losses.triplet)
+    # contrastive's gradient calls the public loss: a loss is not a helper
+    assert maths_helpers(gradients.contrastive) == []
+    # the input checks (check_*, as_*) are not maths
+    names = [helper.__name__ for helper in maths_helpers(losses.circle)]
+    assert names == ["circle_logits", "logsumexp"]
 
 
 def test_a_function_that_holds_its_formula_is_shown_alone():
@@ -77,7 +95,7 @@ def test_outside_a_notebook_show_prints_the_plain_source(capsys):
     show(losses.binary_crossentropy)
     printed = capsys.readouterr().out
     assert printed.startswith("def binary_crossentropy(")
-    assert "def _bce_from_logits(" in printed  # the helpers follow the function
+    assert "def bce_from_logits(" in printed  # the helpers follow the function
 
 
 def test_describe_puts_the_description_in_the_png_alt_text_and_the_plain_text():
@@ -114,6 +132,6 @@ def test_a_helper_displayed_once_is_named_not_repeated(capsys):
     show(losses.binary_focal_crossentropy)
     second = capsys.readouterr().out
     notebook._SHOWN.clear()
-    assert "def _bce_from_logits(" in first
-    assert "def _bce_from_logits(" not in second
-    assert "It also calls `_bce_from_logits`" in second and "displayed above" in second
+    assert "def bce_from_logits(" in first
+    assert "def bce_from_logits(" not in second
+    assert "It also calls `bce_from_logits`" in second and "displayed above" in second

@@ -40,23 +40,22 @@ from numpy.typing import ArrayLike
 
 from course_lib.losses._validation import as_float_array
 from course_lib.losses.metric_learning import (
-    _adaptive_margins,
-    _batch_all,
-    _batch_hard,
-    _batch_inputs,
-    _check_circle_options,
-    _check_margin,
-    _check_mining,
-    _circle_inputs,
-    _circle_logits,
-    _logsumexp_rows,
-    _pair_masks,
-    _quadruplet_parts,
-    _same_label_masks,
-    _semi_hard,
-    _squared_distances,
+    adaptive_margins,
+    as_batch_inputs,
+    as_circle_inputs,
+    batch_all,
+    batch_hard,
+    check_circle_options,
+    check_margin,
+    check_mining,
+    circle_logits,
+    pair_masks,
+    quadruplet_parts,
+    same_label_masks,
+    semi_hard,
 )
 from course_lib.losses.metric_learning import contrastive as _contrastive_values
+from course_lib.losses.numerics import logsumexp, squared_distances
 
 __all__ = ["adaptive_triplet", "circle", "contrastive", "quadruplet", "triplet"]
 
@@ -93,18 +92,18 @@ def circle(
            [-1.83007...,  2.31398...],
            [ 1.38839...,  1.85119...]], dtype=float32)
     """
-    gamma, margin, remove_diagonal = _check_circle_options(
+    gamma, margin, remove_diagonal = check_circle_options(
         gamma, margin, remove_diagonal
     )
     self_reference = ref_embeddings is None
-    labels, embeddings, ref_labels, ref_embeddings = _circle_inputs(
+    labels, embeddings, ref_labels, ref_embeddings = as_circle_inputs(
         y_true, y_pred, ref_labels, ref_embeddings
     )
     dot = embeddings @ ref_embeddings.T
     distance = np.maximum(1.0 - dot, 0.0)
-    positive, negative = _pair_masks(labels, ref_labels, remove_diagonal)
-    pos_logits, neg_logits = _circle_logits(distance, positive, negative, gamma, margin)
-    pos_lse, neg_lse = _logsumexp_rows(pos_logits), _logsumexp_rows(neg_logits)
+    positive, negative = pair_masks(labels, ref_labels, remove_diagonal)
+    pos_logits, neg_logits = circle_logits(distance, positive, negative, gamma, margin)
+    pos_lse, neg_lse = logsumexp(pos_logits), logsumexp(neg_logits)
 
     # Link 1: d softplus(a + b) = sigmoid(a + b), written to be 0 at -inf.
     sigma = np.exp(-np.logaddexp(0.0, -(pos_lse + neg_lse)))
@@ -171,7 +170,7 @@ def contrastive(
     return np.stack([grad_a, -grad_a], axis=1).astype(pairs.dtype, copy=False)
 
 
-def _through_squared_distances(
+def through_squared_distances(
     coefficient: np.ndarray, embeddings: np.ndarray
 ) -> np.ndarray:
     r"""Turn :math:`C_{ij} = \partial L/\partial D_{ij}` into
@@ -188,7 +187,7 @@ def _through_squared_distances(
     return grad.astype(embeddings.dtype, copy=False)
 
 
-def _coefficients(
+def triplet_coefficients(
     distance: np.ndarray,
     positive: np.ndarray,
     negative: np.ndarray,
@@ -201,20 +200,18 @@ def _coefficients(
     rows = np.arange(batch)
     coefficient = np.zeros_like(distance)
     if mining == "all":
-        _, active, count = _batch_all(distance, positive, negative, margins)
+        _, active, count = batch_all(distance, positive, negative, margins)
         weight = active / np.maximum(count, 1)[:, None, None]  # d l_i / d h_ipn
         coefficient += weight.sum(axis=2)  # + D_ip
         coefficient -= weight.sum(axis=1)  # - D_in
     elif mining == "hard":
-        _, hardest_positive, hardest_negative, active = _batch_hard(
+        _, hardest_positive, hardest_negative, active = batch_hard(
             distance, positive, negative, margins
         )
         np.add.at(coefficient, (rows, hardest_positive), active)
         np.add.at(coefficient, (rows, hardest_negative), -active.astype(distance.dtype))
     else:
-        _, chosen, active, n_positive = _semi_hard(
-            distance, positive, negative, margins
-        )
+        _, chosen, active, n_positive = semi_hard(distance, positive, negative, margins)
         weight = active / np.maximum(n_positive, 1)[:, None]  # d l_i / d h_ip
         coefficient += weight
         np.add.at(
@@ -251,15 +248,15 @@ def triplet(
      [-3.2 -0.4]
      [ 0.6 -0.8]]
     """
-    margin = _check_margin("margin", margin)
-    mining = _check_mining(mining)
-    labels, embeddings = _batch_inputs(y_true, y_pred)
-    distance = _squared_distances(embeddings)
-    positive, negative = _same_label_masks(labels)
+    margin = check_margin("margin", margin)
+    mining = check_mining(mining)
+    labels, embeddings = as_batch_inputs(y_true, y_pred)
+    distance = squared_distances(embeddings)
+    positive, negative = same_label_masks(labels)
     alpha = embeddings.dtype.type(margin)
     margins = alpha if mining == "semi-hard" else np.full_like(distance, alpha)
-    coefficient = _coefficients(distance, positive, negative, margins, mining)
-    return _through_squared_distances(coefficient, embeddings)
+    coefficient = triplet_coefficients(distance, positive, negative, margins, mining)
+    return through_squared_distances(coefficient, embeddings)
 
 
 def quadruplet(
@@ -273,27 +270,19 @@ def quadruplet(
     anchor, so it moves two other embeddings apart.  :math:`C` goes through
     :math:`\partial D/\partial E` as for :func:`triplet`.
     """
-    margin = _check_margin("margin", margin)
-    margin2 = _check_margin("margin2", margin2)
-    labels, embeddings = _batch_inputs(y_true, y_pred)
+    margin = check_margin("margin", margin)
+    margin2 = check_margin("margin2", margin2)
+    labels, embeddings = as_batch_inputs(y_true, y_pred)
     dtype = embeddings.dtype.type
-    (
-        _,
-        distance,
-        hardest_positive,
-        hardest_negative,
-        active1,
-        pair_l,
-        pair_k,
-        active2,
-    ) = _quadruplet_parts(labels, embeddings, dtype(margin), dtype(margin2))
+    parts = quadruplet_parts(labels, embeddings, dtype(margin), dtype(margin2))
     rows = np.arange(labels.shape[0])
-    coefficient = np.zeros_like(distance)
-    active1, active2 = active1.astype(distance.dtype), active2.astype(distance.dtype)
-    np.add.at(coefficient, (rows, hardest_positive), active1 + active2)
-    np.add.at(coefficient, (rows, hardest_negative), -active1)
-    np.add.at(coefficient, (pair_l, pair_k), -active2)
-    return _through_squared_distances(coefficient, embeddings)
+    coefficient = np.zeros_like(parts.distance)
+    active1 = parts.active1.astype(parts.distance.dtype)
+    active2 = parts.active2.astype(parts.distance.dtype)
+    np.add.at(coefficient, (rows, parts.hardest_positive), active1 + active2)
+    np.add.at(coefficient, (rows, parts.hardest_negative), -active1)
+    np.add.at(coefficient, (parts.pair_l, parts.pair_k), -active2)
+    return through_squared_distances(coefficient, embeddings)
 
 
 def adaptive_triplet(
@@ -305,11 +294,11 @@ def adaptive_triplet(
     The margins :math:`\alpha_{in}` are constants (stop-gradient), so this is
     the gradient of :func:`triplet` with the per-pair margins put in the hinges.
     """
-    margin = _check_margin("margin", margin)
-    mining = _check_mining(mining, ("all", "hard"))
-    labels, embeddings = _batch_inputs(y_true, y_pred)
-    distance = _squared_distances(embeddings)
-    positive, negative = _same_label_masks(labels)
-    margins = _adaptive_margins(labels, embeddings, embeddings.dtype.type(margin))[0]
-    coefficient = _coefficients(distance, positive, negative, margins, mining)
-    return _through_squared_distances(coefficient, embeddings)
+    margin = check_margin("margin", margin)
+    mining = check_mining(mining, ("all", "hard"))
+    labels, embeddings = as_batch_inputs(y_true, y_pred)
+    distance = squared_distances(embeddings)
+    positive, negative = same_label_masks(labels)
+    margins = adaptive_margins(labels, embeddings, embeddings.dtype.type(margin))[0]
+    coefficient = triplet_coefficients(distance, positive, negative, margins, mining)
+    return through_squared_distances(coefficient, embeddings)

@@ -39,21 +39,23 @@ from numpy.typing import ArrayLike
 
 from course_lib.gradients._common import pair_with_shape, shaped_like
 from course_lib.losses._validation import EPSILON, check_bool
+from course_lib.losses.numerics import (
+    bce_from_logits,
+    bce_from_probabilities,
+    clip_probability,
+    inside_clip,
+    sigmoid,
+    softmax,
+    take_class,
+)
 from course_lib.losses.probabilistic import (
-    _bce_from_logits,
-    _bce_from_probabilities,
-    _binary_inputs,
-    _categorical_inputs,
-    _check_ignore_class,
-    _check_q,
-    _clip_probability,
-    _crossentropy_options,
-    _focal_options,
-    _inside_clip,
-    _label_inputs,
-    _pick,
-    _sigmoid,
-    _softmax,
+    as_binary_inputs,
+    as_categorical_inputs,
+    as_label_inputs,
+    check_crossentropy_options,
+    check_focal_options,
+    check_ignore_class,
+    check_q,
 )
 
 __all__ = [
@@ -76,7 +78,7 @@ def _through_renormalisation(g: np.ndarray, p: np.ndarray, axis: int) -> np.ndar
     return (g - np.sum(g * q, axis=axis, keepdims=True)) / total
 
 
-def _through_softmax(h: np.ndarray, p: np.ndarray, axis: int) -> np.ndarray:
+def through_softmax(h: np.ndarray, p: np.ndarray, axis: int) -> np.ndarray:
     r"""Chain rule through :math:`p = \operatorname{softmax}(z)`:
     :math:`p_j(h_j - \sum_k h_k p_k)`."""
     return p * (h - np.sum(h * p, axis=axis, keepdims=True))
@@ -107,13 +109,15 @@ def binary_crossentropy(
     >>> binary_crossentropy([[1.]], [[0.]])  # p = 0 is clipped: no gradient
     array([[0.]], dtype=float32)
     """
-    from_logits, label_smoothing = _crossentropy_options(from_logits, label_smoothing)
-    y, y_pred_, axis = _binary_inputs(y_true, y_pred, label_smoothing, axis)
+    from_logits, label_smoothing = check_crossentropy_options(
+        from_logits, label_smoothing
+    )
+    y, y_pred_, axis = as_binary_inputs(y_true, y_pred, label_smoothing, axis)
     if from_logits:
-        grad = _sigmoid(y_pred_) - y
+        grad = sigmoid(y_pred_) - y
     else:
-        p = _clip_probability(y_pred_)
-        grad = np.where(_inside_clip(y_pred_), (p - y) / (p * (1.0 - p)), 0.0)
+        p = clip_probability(y_pred_)
+        grad = np.where(inside_clip(y_pred_), (p - y) / (p * (1.0 - p)), 0.0)
     return shaped_like(grad / y_pred_.shape[axis], np.shape(y_pred), y_pred_.dtype)
 
 
@@ -149,18 +153,20 @@ def binary_focal_crossentropy(
     array([[-2.]], dtype=float32)
     """
     apply_class_balancing = check_bool("apply_class_balancing", apply_class_balancing)
-    alpha, gamma = _focal_options(alpha, gamma)
-    from_logits, label_smoothing = _crossentropy_options(from_logits, label_smoothing)
-    y, y_pred_, axis = _binary_inputs(y_true, y_pred, label_smoothing, axis)
+    alpha, gamma = check_focal_options(alpha, gamma)
+    from_logits, label_smoothing = check_crossentropy_options(
+        from_logits, label_smoothing
+    )
+    y, y_pred_, axis = as_binary_inputs(y_true, y_pred, label_smoothing, axis)
     if from_logits:  # derivatives with respect to z
-        p = _sigmoid(y_pred_)
-        bce, d_bce, d_p = _bce_from_logits(y, y_pred_), p - y, p * (1.0 - p)
+        p = sigmoid(y_pred_)
+        bce, d_bce, d_p = bce_from_logits(y, y_pred_), p - y, p * (1.0 - p)
     else:  # derivatives with respect to p
         p = y_pred_
-        p_clipped = _clip_probability(p)
-        bce, d_p = _bce_from_probabilities(y, p), 1.0
+        p_clipped = clip_probability(p)
+        bce, d_p = bce_from_probabilities(y, p), 1.0
         d_bce = np.where(
-            _inside_clip(p), (p_clipped - y) / (p_clipped * (1.0 - p_clipped)), 0.0
+            inside_clip(p), (p_clipped - y) / (p_clipped * (1.0 - p_clipped)), 0.0
         )
     miss = 1.0 - (y * p + (1.0 - y) * (1.0 - p))  # 1 - p_t
     if gamma == 0:
@@ -196,15 +202,17 @@ def categorical_crossentropy(
     >>> categorical_crossentropy([[0., 1.]], [[0.5, 0.5]])
     array([[ 1., -1.]], dtype=float32)
     """
-    from_logits, label_smoothing = _crossentropy_options(from_logits, label_smoothing)
-    y, y_pred_, axis = _categorical_inputs(
+    from_logits, label_smoothing = check_crossentropy_options(
+        from_logits, label_smoothing
+    )
+    y, y_pred_, axis = as_categorical_inputs(
         y_true, y_pred, label_smoothing, axis, "categorical_crossentropy"
     )
     if from_logits:
-        grad = _softmax(y_pred_, axis) * np.sum(y, axis=axis, keepdims=True) - y
+        grad = softmax(y_pred_, axis) * np.sum(y, axis=axis, keepdims=True) - y
     else:
         q = y_pred_ / np.sum(y_pred_, axis=axis, keepdims=True)
-        g = np.where(_inside_clip(q), -y / _clip_probability(q), 0.0)
+        g = np.where(inside_clip(q), -y / clip_probability(q), 0.0)
         grad = _through_renormalisation(g, y_pred_, axis)
     return shaped_like(grad, np.shape(y_pred), y_pred_.dtype)
 
@@ -236,21 +244,23 @@ def categorical_focal_crossentropy(
     ...                                alpha=1.0, gamma=0.0)  # = CCE
     array([[ 1., -1.]], dtype=float32)
     """
-    alpha, gamma = _focal_options(alpha, gamma)
-    from_logits, label_smoothing = _crossentropy_options(from_logits, label_smoothing)
-    y, y_pred_, axis = _categorical_inputs(
+    alpha, gamma = check_focal_options(alpha, gamma)
+    from_logits, label_smoothing = check_crossentropy_options(
+        from_logits, label_smoothing
+    )
+    y, y_pred_, axis = as_categorical_inputs(
         y_true, y_pred, label_smoothing, axis, "categorical_focal_crossentropy"
     )
-    p = _softmax(y_pred_, axis) if from_logits else y_pred_
+    p = softmax(y_pred_, axis) if from_logits else y_pred_
     q = p / np.sum(p, axis=axis, keepdims=True)
-    q_clipped = _clip_probability(q)
+    q_clipped = clip_probability(q)
     miss = 1.0 - q_clipped  # >= eps, so miss ** (gamma - 1) is finite
     d_focal = gamma * miss ** (gamma - 1.0) * y * np.log(q_clipped)
     d_ce = miss**gamma * y / q_clipped
-    g = np.where(_inside_clip(q), alpha * (d_focal - d_ce), 0.0)
+    g = np.where(inside_clip(q), alpha * (d_focal - d_ce), 0.0)
     grad = _through_renormalisation(g, p, axis)
     if from_logits:
-        grad = _through_softmax(grad, p, axis)
+        grad = through_softmax(grad, p, axis)
     return shaped_like(grad, np.shape(y_pred), y_pred_.dtype)
 
 
@@ -275,15 +285,15 @@ def sparse_categorical_crossentropy(
            [ 0. ,  0. ]], dtype=float32)
     """
     from_logits = check_bool("from_logits", from_logits)
-    ignore_class = _check_ignore_class(ignore_class)
-    ids, valid, y_pred_ = _label_inputs(y_true, y_pred, ignore_class, axis)
+    ignore_class = check_ignore_class(ignore_class)
+    ids, valid, y_pred_ = as_label_inputs(y_true, y_pred, ignore_class, axis)
     is_true_class = _one_hot(ids, y_pred_.shape[-1])
     if from_logits:
-        grad = _softmax(y_pred_, -1) - is_true_class
+        grad = softmax(y_pred_, -1) - is_true_class
     else:
-        p = _clip_probability(y_pred_)
+        p = clip_probability(y_pred_)
         total = np.sum(p, axis=-1, keepdims=True)
-        grad = np.where(_inside_clip(y_pred_), 1.0 / total - is_true_class / p, 0.0)
+        grad = np.where(inside_clip(y_pred_), 1.0 / total - is_true_class / p, 0.0)
     grad = np.where(valid[..., np.newaxis], grad, 0.0)
     return shaped_like(grad, np.shape(y_pred), y_pred_.dtype)
 
@@ -300,10 +310,10 @@ def categorical_generalized_cross_entropy(
     >>> categorical_generalized_cross_entropy([1], [[0.75, 0.25]], q=0.5)
     array([[ 0., -2.]], dtype=float32)
     """
-    q = _check_q(q)
-    ids, _, y_pred_ = _label_inputs(y_true, y_pred)
+    q = check_q(q)
+    ids, _, y_pred_ = as_label_inputs(y_true, y_pred)
     with np.errstate(divide="ignore"):  # p_c = 0 with q < 1: an infinite slope
-        slope = -(_pick(y_pred_, ids) ** (q - 1.0))
+        slope = -(take_class(y_pred_, ids) ** (q - 1.0))
     grad = np.where(_one_hot(ids, y_pred_.shape[-1]), slope[..., np.newaxis], 0.0)
     return shaped_like(grad, np.shape(y_pred), y_pred_.dtype)
 
@@ -335,5 +345,5 @@ def kl_divergence(y_true: ArrayLike, y_pred: ArrayLike) -> np.ndarray:
     y_true, y_pred_, shape = pair_with_shape(y_true, y_pred)
     y_clipped = np.clip(y_true, EPSILON, 1.0)
     p_clipped = np.clip(y_pred_, EPSILON, 1.0)
-    grad = np.where(_inside_clip(y_pred_, high=1.0), -y_clipped / p_clipped, 0.0)
+    grad = np.where(inside_clip(y_pred_, high=1.0), -y_clipped / p_clipped, 0.0)
     return shaped_like(grad, shape, y_pred_.dtype)

@@ -31,7 +31,7 @@ from course_lib.losses._validation import (
     check_interval,
     check_non_negative,
 )
-from course_lib.losses.probabilistic import _clip_probability, _inside_clip, _sigmoid
+from course_lib.losses.numerics import clip_probability, inside_clip, sigmoid
 from course_lib.losses.segmentation import Axis, summed_axes
 
 __all__ = ["dice", "tversky", "bce_dice"]
@@ -119,13 +119,13 @@ def bce_dice(
         y_pred.size if axes is None else int(np.prod([y_pred.shape[a] for a in axes]))
     )
     if from_logits:
-        p = _sigmoid(y_pred)
+        p = sigmoid(y_pred)
         d_bce = (p - y_true) / count
         d_dice = dice(y_true, p, axis=axes) * p * (1.0 - p)
     else:
-        p = _clip_probability(y_pred)
+        p = clip_probability(y_pred)
         d_bce = (
-            np.where(_inside_clip(y_pred), (p - y_true) / (p * (1.0 - p)), 0.0) / count
+            np.where(inside_clip(y_pred), (p - y_true) / (p * (1.0 - p)), 0.0) / count
         )
         d_dice = dice(y_true, y_pred, axis=axes)
     return shaped_like(

@@ -42,7 +42,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-from course_lib.losses.sequence import _ctc_lattice, _shift
+from course_lib.losses.numerics import shift
+from course_lib.losses.sequence import ctc_lattice
 
 __all__ = ["ctc"]
 
@@ -62,7 +63,7 @@ def _scaled_forward(
     r"""Forward variables rescaled per frame:
     :math:`\log\alpha_t(s) - \max_{s'}\log\alpha_t(s')`.
 
-    The recursion of :func:`course_lib.losses.sequence._forward` is linear in
+    The recursion of :func:`course_lib.losses.sequence.ctc_forward` is linear in
     :math:`\alpha_{t-1}`, so dividing a frame by any constant :math:`c_t` only
     divides every later frame by it too.  Rescaling keeps the peak at
     :math:`\log 1 = 0` instead of letting :math:`\log\alpha_t` drift to
@@ -74,8 +75,8 @@ def _scaled_forward(
     alpha[0] = initial
     for t in range(emit.shape[0]):
         previous = alpha[t]
-        from_skip = np.where(skip, _shift(previous, 2), -np.inf)
-        arrive = np.logaddexp(np.logaddexp(previous, _shift(previous, 1)), from_skip)
+        from_skip = np.where(skip, shift(previous, 2), -np.inf)
+        arrive = np.logaddexp(np.logaddexp(previous, shift(previous, 1)), from_skip)
         alpha[t + 1] = _peak_normalised(emit[t] + arrive)
     return alpha
 
@@ -96,9 +97,9 @@ def _scaled_backward(
     beta[-1] = _peak_normalised(final)
     for t in range(emit.shape[0], 0, -1):
         leave = emit[t - 1] + beta[t]  # emit frame t in state s', then finish
-        to_skip = _shift(np.where(skip, leave, -np.inf), -2)
+        to_skip = shift(np.where(skip, leave, -np.inf), -2)
         beta[t - 1] = _peak_normalised(
-            np.logaddexp(np.logaddexp(leave, _shift(leave, -1)), to_skip)
+            np.logaddexp(np.logaddexp(leave, shift(leave, -1)), to_skip)
         )
     return beta
 
@@ -146,7 +147,7 @@ def ctc(y_true: ArrayLike, y_pred: ArrayLike) -> np.ndarray:
     array([[[ 0.       , -0.3333333,  0.3333333],
             [ 0.       , -0.3333333,  0.3333333]]], dtype=float32)
     """
-    log_probs, ext, skip, emit, initial, final = _ctc_lattice(y_true, y_pred)
+    log_probs, ext, skip, emit, initial, final = ctc_lattice(y_true, y_pred)
     alpha = _scaled_forward(emit, skip, initial)
     beta = _scaled_backward(emit, skip, final)
     occupancy = _state_posteriors(alpha[1:], beta[1:])  # (T, B, S)

@@ -28,7 +28,7 @@ from keras.src.backend import (
     set_keras_mask,
 )  # what keras.losses.circle uses; not public
 
-from course_lib.losses.metric_learning import MININGS, _check_margin, _check_mining
+from course_lib.losses.metric_learning import MININGS, check_margin, check_mining
 
 __all__ = [
     "AdaptiveTriplet",
@@ -132,7 +132,7 @@ def contrastive(y_true, y_pred, margin=1.0):
 def triplet(y_true, y_pred, margin=0.2, mining="all"):
     """Per-anchor triplet loss on squared Euclidean distances; ``mining`` as in
     NumPy."""
-    mining = _check_mining(mining)
+    mining = check_mining(mining)
     y_true, y_pred = _prepare(y_true, y_pred)
     distance = _squared_distances(y_pred)
     _, positive, negative = _masks(y_true, ops.shape(y_pred)[0])
@@ -169,7 +169,7 @@ def quadruplet(y_true, y_pred, margin=0.2, margin2=0.1):
 
 def adaptive_triplet(y_true, y_pred, margin=0.2, mining="all"):
     """Per-anchor triplet loss with margins from the class centres (held constant)."""
-    mining = _check_mining(mining, ("all", "hard"))
+    mining = check_mining(mining, ("all", "hard"))
     y_true, y_pred = _prepare(y_true, y_pred)
     distance = _squared_distances(y_pred)
     same, positive, negative = _masks(y_true, ops.shape(y_pred)[0])
@@ -222,7 +222,7 @@ class Contrastive(_Wrapper):
         name="contrastive",
         dtype=None,
     ):
-        super().__init__(reduction, name, dtype, margin=_check_margin("margin", margin))
+        super().__init__(reduction, name, dtype, margin=check_margin("margin", margin))
 
 
 @keras.saving.register_keras_serializable(package="course_lib")
@@ -244,8 +244,8 @@ class Triplet(_Wrapper):
             reduction,
             name,
             dtype,
-            margin=_check_margin("margin", margin),
-            mining=_check_mining(mining, MININGS),
+            margin=check_margin("margin", margin),
+            mining=check_mining(mining, MININGS),
         )
 
 
@@ -268,8 +268,8 @@ class Quadruplet(_Wrapper):
             reduction,
             name,
             dtype,
-            margin=_check_margin("margin", margin),
-            margin2=_check_margin("margin2", margin2),
+            margin=check_margin("margin", margin),
+            margin2=check_margin("margin2", margin2),
         )
 
 
@@ -292,6 +292,6 @@ class AdaptiveTriplet(_Wrapper):
             reduction,
             name,
             dtype,
-            margin=_check_margin("margin", margin),
-            mining=_check_mining(mining, ("all", "hard")),
+            margin=check_margin("margin", margin),
+            mining=check_mining(mining, ("all", "hard")),
         )

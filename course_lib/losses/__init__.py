@@ -4,6 +4,8 @@ constructor keywords, defaults, reductions and ``sample_weight`` behaviour.
 Functions (``binary_crossentropy``, ``huber``, ...) return one value per sample;
 classes (``BinaryCrossentropy``, ``Huber``, ...) add ``sample_weight``, masks
 and the reduction, all handled in one place, :mod:`course_lib.losses._reduction`.
+The maths the families share (sigmoid, softmax, the stable cross-entropies,
+squared distances, log-sum-exp) is public in :mod:`course_lib.losses.numerics`.
 
 >>> import course_lib.losses as losses
 >>> losses.get("mse") is losses.mean_squared_error

@@ -31,6 +31,8 @@ adaptive-margin triplet loss.  Their Keras twins are in
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
 
@@ -42,6 +44,7 @@ from course_lib.losses._validation import (
     check_interval,
     check_non_negative,
 )
+from course_lib.losses.numerics import logsumexp, squared_distances
 
 __all__ = [
     "AdaptiveTriplet",
@@ -81,7 +84,7 @@ def _embeddings_2d(
     return embeddings
 
 
-def _circle_inputs(
+def as_circle_inputs(
     y_true: ArrayLike,
     y_pred: ArrayLike,
     ref_labels: ArrayLike | None,
@@ -121,7 +124,7 @@ def _circle_inputs(
     return labels, embeddings, ref_lab, ref_emb
 
 
-def _check_circle_options(
+def check_circle_options(
     gamma: float, margin: float, remove_diagonal: bool
 ) -> tuple[float, float, bool]:
     """``gamma >= 0``, ``margin`` in ``[0, 0.5)``, ``remove_diagonal`` a bool."""
@@ -130,7 +133,7 @@ def _check_circle_options(
     return gamma, margin, check_bool("remove_diagonal", remove_diagonal)
 
 
-def _pair_masks(
+def pair_masks(
     labels: np.ndarray, ref_labels: np.ndarray, remove_diagonal: bool
 ) -> tuple[np.ndarray, np.ndarray]:
     """Boolean ``(B, R)`` masks of the positive and negative pairs.
@@ -146,7 +149,7 @@ def _pair_masks(
     return positive, negative
 
 
-def _circle_logits(
+def circle_logits(
     distance: np.ndarray,
     positive: np.ndarray,
     negative: np.ndarray,
@@ -163,15 +166,6 @@ def _circle_logits(
     return np.where(positive, pos_logits, -np.inf), np.where(
         negative, neg_logits, -np.inf
     )
-
-
-def _logsumexp_rows(x: np.ndarray) -> np.ndarray:
-    r""":math:`\log\sum_j e^{x_{ij}}` per row, stable; a row of only :math:`-\infty`
-    gives :math:`-\infty`."""
-    peak = np.max(x, axis=1, keepdims=True, initial=-np.inf)
-    peak = np.where(np.isfinite(peak), peak, 0.0)
-    with np.errstate(divide="ignore"):
-        return np.log(np.sum(np.exp(x - peak), axis=1)) + peak[:, 0]
 
 
 def circle(
@@ -228,16 +222,16 @@ def circle(
     >>> circle([0, 0, 1], y_pred, gamma=2.0)        # sample 2 has no positive pair
     array([0.54589..., 1.28417..., 0.        ], dtype=float32)
     """
-    gamma, margin, remove_diagonal = _check_circle_options(
+    gamma, margin, remove_diagonal = check_circle_options(
         gamma, margin, remove_diagonal
     )
-    labels, embeddings, ref_labels, ref_embeddings = _circle_inputs(
+    labels, embeddings, ref_labels, ref_embeddings = as_circle_inputs(
         y_true, y_pred, ref_labels, ref_embeddings
     )
     distance = np.maximum(1.0 - embeddings @ ref_embeddings.T, 0.0)
-    positive, negative = _pair_masks(labels, ref_labels, remove_diagonal)
-    pos_logits, neg_logits = _circle_logits(distance, positive, negative, gamma, margin)
-    return np.logaddexp(0.0, _logsumexp_rows(pos_logits) + _logsumexp_rows(neg_logits))
+    positive, negative = pair_masks(labels, ref_labels, remove_diagonal)
+    pos_logits, neg_logits = circle_logits(distance, positive, negative, gamma, margin)
+    return np.logaddexp(0.0, logsumexp(pos_logits) + logsumexp(neg_logits))
 
 
 class Circle(LossFunctionWrapper):
@@ -263,7 +257,7 @@ class Circle(LossFunctionWrapper):
         name: str = "circle",
         dtype: DTypeLike | None = None,
     ) -> None:
-        gamma, margin, remove_diagonal = _check_circle_options(
+        gamma, margin, remove_diagonal = check_circle_options(
             gamma, margin, remove_diagonal
         )
         super().__init__(
@@ -295,12 +289,12 @@ class Circle(LossFunctionWrapper):
 MININGS = ("all", "hard", "semi-hard")
 
 
-def _check_margin(name: str, margin: float) -> float:
+def check_margin(name: str, margin: float) -> float:
     """A margin is a finite real number ``>= 0``."""
     return check_non_negative(name, margin)
 
 
-def _check_mining(mining: str, allowed: tuple[str, ...] = MININGS) -> str:
+def check_mining(mining: str, allowed: tuple[str, ...] = MININGS) -> str:
     """``mining`` must be one of ``allowed`` (a string, compared exactly)."""
     if not isinstance(mining, str):
         raise TypeError(f"mining must be a string, one of {allowed}; got {mining!r}.")
@@ -309,7 +303,7 @@ def _check_mining(mining: str, allowed: tuple[str, ...] = MININGS) -> str:
     return mining
 
 
-def _batch_inputs(
+def as_batch_inputs(
     y_true: ArrayLike, y_pred: ArrayLike
 ) -> tuple[np.ndarray, np.ndarray]:
     """Validate integer labels ``(B,)`` and embeddings ``(B, D)`` of the same batch."""
@@ -323,25 +317,19 @@ def _batch_inputs(
     return labels, embeddings
 
 
-def _squared_distances(embeddings: np.ndarray) -> np.ndarray:
-    r"""The ``(B, B)`` matrix :math:`D_{ij} = \lVert e_i - e_j\rVert^2`."""
-    difference = embeddings[:, None, :] - embeddings[None, :, :]
-    return np.sum(difference**2, axis=-1)
-
-
-def _same_label_masks(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def same_label_masks(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``(positive, negative)``: same label but not oneself, and different label."""
     same = labels[:, None] == labels[None, :]
     return same & ~np.eye(labels.shape[0], dtype=bool), ~same
 
 
-def _valid_anchors(labels: np.ndarray) -> np.ndarray:
+def valid_anchors(labels: np.ndarray) -> np.ndarray:
     """Anchors that have at least one positive and one negative in the batch."""
-    positive, negative = _same_label_masks(labels)
+    positive, negative = same_label_masks(labels)
     return positive.any(axis=1) & negative.any(axis=1)
 
 
-def _batch_all(
+def batch_all(
     distance: np.ndarray, positive: np.ndarray, negative: np.ndarray, margin: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     r"""Mean hinge over every valid triplet of each anchor.
@@ -360,7 +348,7 @@ def _batch_all(
     return values, active, count
 
 
-def _batch_hard(
+def batch_hard(
     distance: np.ndarray, positive: np.ndarray, negative: np.ndarray, margin: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     r"""Hardest positive against hardest negative, per anchor.
@@ -383,7 +371,7 @@ def _batch_hard(
     return np.where(active, hinge, 0.0), hardest_positive, hardest_negative, active
 
 
-def _semi_hard(
+def semi_hard(
     distance: np.ndarray, positive: np.ndarray, negative: np.ndarray, margin: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     r"""A semi-hard negative for every anchor-positive pair, chosen deterministically.
@@ -411,7 +399,7 @@ def _semi_hard(
     return values, chosen, active, n_positive
 
 
-def _adaptive_margins(
+def adaptive_margins(
     labels: np.ndarray, embeddings: np.ndarray, margin: float
 ) -> tuple[np.ndarray, np.ndarray]:
     r"""The ``(B, B)`` margins :math:`\alpha_{in} = \alpha\,C_{in} / \bar C` of the
@@ -423,7 +411,7 @@ def _adaptive_margins(
     """
     same = (labels[:, None] == labels[None, :]).astype(embeddings.dtype)
     centres = (same @ embeddings) / same.sum(axis=1, keepdims=True)
-    centre_distance = _squared_distances(centres)
+    centre_distance = squared_distances(centres)
     negative = ~(same > 0)
     mean = centre_distance[negative].mean() if negative.any() else 0.0
     if mean > 0:
@@ -467,7 +455,7 @@ def contrastive(
     >>> contrastive([1, 0], pairs)  # 1.0**2 and (1 - 0.5)**2
     array([1.  , 0.25], dtype=float32)
     """
-    margin = _check_margin("margin", margin)
+    margin = check_margin("margin", margin)
     pairs = as_float_array(y_pred, "y_pred")
     if pairs.ndim != 3 or pairs.shape[1] != 2:
         raise ValueError(
@@ -538,35 +526,48 @@ def triplet(
     >>> print(triplet([0, 0, 1, 1], y_pred, mining="hard").round(4))
     [0.05 0.4 0.35 0.15]
     """
-    margin = _check_margin("margin", margin)
-    mining = _check_mining(mining)
-    labels, embeddings = _batch_inputs(y_true, y_pred)
-    distance = _squared_distances(embeddings)
-    positive, negative = _same_label_masks(labels)
+    margin = check_margin("margin", margin)
+    mining = check_mining(mining)
+    labels, embeddings = as_batch_inputs(y_true, y_pred)
+    distance = squared_distances(embeddings)
+    positive, negative = same_label_masks(labels)
     alpha = embeddings.dtype.type(margin)
     if mining == "semi-hard":
-        return _semi_hard(distance, positive, negative, alpha)[0]
+        return semi_hard(distance, positive, negative, alpha)[0]
     margins = np.full_like(distance, alpha)
     if mining == "hard":
-        return _batch_hard(distance, positive, negative, margins)[0]
-    return _batch_all(distance, positive, negative, margins)[0]
+        return batch_hard(distance, positive, negative, margins)[0]
+    return batch_all(distance, positive, negative, margins)[0]
 
 
 def _negative_pairs(labels: np.ndarray) -> np.ndarray:
     """``(B, B, B)`` mask of the pairs ``(l, k)`` usable in anchor ``i``'s second term:
     both of another class than ``i``, and of different classes from each other."""
-    _, negative = _same_label_masks(labels)
+    _, negative = same_label_masks(labels)
     return negative[:, :, None] & negative[:, None, :] & negative[None, :, :]
 
 
-def _quadruplet_parts(
+class QuadrupletParts(NamedTuple):
+    """What :func:`quadruplet_parts` returns: the values and the selected indices."""
+
+    values: np.ndarray
+    distance: np.ndarray
+    hardest_positive: np.ndarray
+    hardest_negative: np.ndarray
+    active1: np.ndarray
+    pair_l: np.ndarray
+    pair_k: np.ndarray
+    active2: np.ndarray
+
+
+def quadruplet_parts(
     labels: np.ndarray, embeddings: np.ndarray, margin: float, margin2: float
-):
+) -> QuadrupletParts:
     """Values and the selected indices of the batch-hard quadruplet loss."""
-    distance = _squared_distances(embeddings)
-    positive, negative = _same_label_masks(labels)
+    distance = squared_distances(embeddings)
+    positive, negative = same_label_masks(labels)
     margins = np.full_like(distance, margin)
-    first, hardest_positive, hardest_negative, active1 = _batch_hard(
+    first, hardest_positive, hardest_negative, active1 = batch_hard(
         distance, positive, negative, margins
     )
     pairs = _negative_pairs(labels)
@@ -580,7 +581,7 @@ def _quadruplet_parts(
     active2 = positive.any(axis=1) & pairs.any(axis=(1, 2)) & (hinge2 > 0)
     values = first + np.where(active2, hinge2, 0.0)
     pair_l, pair_k = np.divmod(closest_pair, batch)
-    return (
+    return QuadrupletParts(
         values,
         distance,
         hardest_positive,
@@ -636,11 +637,11 @@ def quadruplet(
     >>> print(quadruplet([0, 0, 1, 1, 2], y_pred, margin2=1.0).round(4))
     [0.3  0.65 0.55 0.35 0.  ]
     """
-    margin = _check_margin("margin", margin)
-    margin2 = _check_margin("margin2", margin2)
-    labels, embeddings = _batch_inputs(y_true, y_pred)
+    margin = check_margin("margin", margin)
+    margin2 = check_margin("margin2", margin2)
+    labels, embeddings = as_batch_inputs(y_true, y_pred)
     dtype = embeddings.dtype.type
-    return _quadruplet_parts(labels, embeddings, dtype(margin), dtype(margin2))[0]
+    return quadruplet_parts(labels, embeddings, dtype(margin), dtype(margin2)).values
 
 
 def adaptive_triplet(
@@ -681,15 +682,15 @@ def adaptive_triplet(
     >>> print(adaptive_triplet([0, 0, 1, 1, 2], y_pred).round(4))
     [0.     0.1198 0.0766 0.0099 0.    ]
     """
-    margin = _check_margin("margin", margin)
-    mining = _check_mining(mining, ("all", "hard"))
-    labels, embeddings = _batch_inputs(y_true, y_pred)
-    distance = _squared_distances(embeddings)
-    positive, negative = _same_label_masks(labels)
-    margins = _adaptive_margins(labels, embeddings, embeddings.dtype.type(margin))[0]
+    margin = check_margin("margin", margin)
+    mining = check_mining(mining, ("all", "hard"))
+    labels, embeddings = as_batch_inputs(y_true, y_pred)
+    distance = squared_distances(embeddings)
+    positive, negative = same_label_masks(labels)
+    margins = adaptive_margins(labels, embeddings, embeddings.dtype.type(margin))[0]
     if mining == "hard":
-        return _batch_hard(distance, positive, negative, margins)[0]
-    return _batch_all(distance, positive, negative, margins)[0]
+        return batch_hard(distance, positive, negative, margins)[0]
+    return batch_all(distance, positive, negative, margins)[0]
 
 
 class _AnchorLoss(LossFunctionWrapper):
@@ -699,7 +700,7 @@ class _AnchorLoss(LossFunctionWrapper):
     def output_mask(
         self, y_true: np.ndarray, y_pred: np.ndarray, values: np.ndarray
     ) -> np.ndarray:
-        return _valid_anchors(_labels_1d(y_true, "y_true"))
+        return valid_anchors(_labels_1d(y_true, "y_true"))
 
 
 class Contrastive(LossFunctionWrapper):
@@ -717,7 +718,7 @@ class Contrastive(LossFunctionWrapper):
         name: str = "contrastive",
         dtype: DTypeLike | None = None,
     ) -> None:
-        margin = _check_margin("margin", margin)
+        margin = check_margin("margin", margin)
         super().__init__(
             contrastive, reduction=reduction, name=name, dtype=dtype, margin=margin
         )
@@ -740,7 +741,7 @@ class Triplet(_AnchorLoss):
         name: str = "triplet",
         dtype: DTypeLike | None = None,
     ) -> None:
-        margin, mining = _check_margin("margin", margin), _check_mining(mining)
+        margin, mining = check_margin("margin", margin), check_mining(mining)
         super().__init__(
             triplet,
             reduction=reduction,
@@ -770,8 +771,8 @@ class Quadruplet(_AnchorLoss):
         dtype: DTypeLike | None = None,
     ) -> None:
         margin, margin2 = (
-            _check_margin("margin", margin),
-            _check_margin("margin2", margin2),
+            check_margin("margin", margin),
+            check_margin("margin2", margin2),
         )
         super().__init__(
             quadruplet,
@@ -801,8 +802,8 @@ class AdaptiveTriplet(_AnchorLoss):
         dtype: DTypeLike | None = None,
     ) -> None:
         margin, mining = (
-            _check_margin("margin", margin),
-            _check_mining(mining, ("all", "hard")),
+            check_margin("margin", margin),
+            check_mining(mining, ("all", "hard")),
         )
         super().__init__(
             adaptive_triplet,

@@ -58,7 +58,6 @@ from numpy.typing import ArrayLike, DTypeLike
 
 from course_lib.losses._base import LossFunctionWrapper
 from course_lib.losses._validation import (
-    EPSILON,
     as_class_ids,
     as_float_array,
     as_numeric_array,
@@ -67,6 +66,16 @@ from course_lib.losses._validation import (
     check_bool,
     check_interval,
     check_non_negative,
+)
+from course_lib.losses.numerics import (
+    EPSILON,
+    bce_from_logits,
+    bce_from_probabilities,
+    clip_probability,
+    log_softmax,
+    sigmoid,
+    softmax,
+    take_class,
 )
 
 __all__ = [
@@ -97,56 +106,27 @@ def _check_int(name: str, value: Any) -> int:
     return int(value)
 
 
-def _crossentropy_options(from_logits: Any, label_smoothing: Any) -> tuple[bool, float]:
+def check_crossentropy_options(
+    from_logits: Any, label_smoothing: Any
+) -> tuple[bool, float]:
     """Validate the two options every cross-entropy shares."""
     from_logits = check_bool("from_logits", from_logits)
     return from_logits, check_interval("label_smoothing", label_smoothing, 0.0, 1.0)
 
 
-def _focal_options(alpha: Any, gamma: Any) -> tuple[float, float]:
+def check_focal_options(alpha: Any, gamma: Any) -> tuple[float, float]:
     """Validate the focal loss' balance ``alpha`` in [0, 1] and focusing power
     ``gamma >= 0``."""
     return check_interval("alpha", alpha, 0.0, 1.0), check_non_negative("gamma", gamma)
 
 
-def _check_q(q: Any) -> float:
+def check_q(q: Any) -> float:
     """GCE's ``q`` in (0, 1]: ``q -> 0`` is cross-entropy (a limit, not a value)."""
     return check_interval("q", q, 0.0, 1.0, low_open=True)
 
 
-def _check_ignore_class(ignore_class: Any) -> int | None:
+def check_ignore_class(ignore_class: Any) -> int | None:
     return None if ignore_class is None else _check_int("ignore_class", ignore_class)
-
-
-def _clip_probability(p: np.ndarray) -> np.ndarray:
-    """Keras' guard before a logarithm: ``clip(p, eps, 1 - eps)``."""
-    return np.clip(p, EPSILON, 1.0 - EPSILON)
-
-
-def _inside_clip(p: np.ndarray, high: float = 1.0 - EPSILON) -> np.ndarray:
-    """Where ``clip(p, eps, high)`` passes ``p`` through (bounds included, as in
-    TensorFlow)."""
-    return (p >= EPSILON) & (p <= high)
-
-
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    r""":math:`\sigma(z) = 1/(1+e^{-z})`, written with :math:`e^{-|z|}` so nothing
-    overflows."""
-    e = np.exp(-np.abs(z))
-    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
-
-
-def _softmax(z: np.ndarray, axis: int) -> np.ndarray:
-    """Softmax along ``axis``; subtracting the maximum first avoids overflow."""
-    e = np.exp(z - np.max(z, axis=axis, keepdims=True))
-    return e / np.sum(e, axis=axis, keepdims=True)
-
-
-def _log_softmax(z: np.ndarray, axis: int) -> np.ndarray:
-    r""":math:`z_j - \log\sum_k e^{z_k}`, by the same max-shift (the log-sum-exp
-    trick)."""
-    shifted = z - np.max(z, axis=axis, keepdims=True)
-    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
 
 
 def _smooth_binary(y: np.ndarray, label_smoothing: float) -> np.ndarray:
@@ -162,7 +142,7 @@ def _smooth_categorical(y: np.ndarray, label_smoothing: float, axis: int) -> np.
     return y * (1.0 - label_smoothing) + label_smoothing / y.shape[axis]
 
 
-def _binary_inputs(
+def as_binary_inputs(
     y_true: ArrayLike, y_pred: ArrayLike, label_smoothing: float, axis: Any
 ) -> tuple[np.ndarray, np.ndarray, int]:
     """Validated, smoothed targets, predictions and the (non-negative) axis of the
@@ -172,10 +152,10 @@ def _binary_inputs(
     return _smooth_binary(y_true, label_smoothing), y_pred, axis
 
 
-def _categorical_inputs(
+def as_categorical_inputs(
     y_true: ArrayLike, y_pred: ArrayLike, label_smoothing: float, axis: Any, loss: str
 ) -> tuple[np.ndarray, np.ndarray, int]:
-    """Like :func:`_binary_inputs`, refusing a class axis of a single class."""
+    """Like :func:`as_binary_inputs`, refusing a class axis of a single class."""
     y_true, y_pred = as_pair(y_true, y_pred)
     axis = check_axis(axis, y_pred.ndim)
     if y_pred.shape[axis] == 1:
@@ -187,7 +167,7 @@ def _categorical_inputs(
     return _smooth_categorical(y_true, label_smoothing, axis), y_pred, axis
 
 
-def _label_inputs(
+def as_label_inputs(
     y_true: ArrayLike,
     y_pred: ArrayLike,
     ignore_class: int | None = None,
@@ -226,24 +206,6 @@ def _label_inputs(
     )
     ids = as_class_ids(np.where(valid, labels, 0), "y_true", y_pred.shape[-1])
     return ids, valid, y_pred
-
-
-def _bce_from_probabilities(y: np.ndarray, p: np.ndarray) -> np.ndarray:
-    r"""Element-wise :math:`-[y\log p' + (1-y)\log(1-p')]` with the clipped
-    :math:`p'`."""
-    p = _clip_probability(p)
-    return -(y * np.log(p) + (1.0 - y) * np.log(1.0 - p))
-
-
-def _bce_from_logits(y: np.ndarray, z: np.ndarray) -> np.ndarray:
-    r"""Element-wise :math:`\max(z,0) - zy + \log(1+e^{-|z|})`: the same loss for
-    :math:`p=\sigma(z)`, exact and overflow-free for any :math:`z`."""
-    return np.maximum(z, 0.0) - z * y + np.log1p(np.exp(-np.abs(z)))
-
-
-def _pick(values: np.ndarray, ids: np.ndarray) -> np.ndarray:
-    """``values[..., ids]`` sample by sample: the entry of each sample's true class."""
-    return np.take_along_axis(values, ids[..., np.newaxis], axis=-1)[..., 0]
 
 
 # --------------------------------------------------------------------------------------
@@ -292,12 +254,14 @@ def binary_crossentropy(
     >>> binary_crossentropy([[0.]], [[100.]], from_logits=True)
     array([100.], dtype=float32)
     """
-    from_logits, label_smoothing = _crossentropy_options(from_logits, label_smoothing)
-    y, y_pred, axis = _binary_inputs(y_true, y_pred, label_smoothing, axis)
+    from_logits, label_smoothing = check_crossentropy_options(
+        from_logits, label_smoothing
+    )
+    y, y_pred, axis = as_binary_inputs(y_true, y_pred, label_smoothing, axis)
     if from_logits:
-        values = _bce_from_logits(y, y_pred)
+        values = bce_from_logits(y, y_pred)
     else:
-        values = _bce_from_probabilities(y, y_pred)
+        values = bce_from_probabilities(y, y_pred)
     return np.mean(values, axis=axis)
 
 
@@ -356,15 +320,17 @@ def binary_focal_crossentropy(
     array([0.32986468, 0.20579839], dtype=float32)
     """
     apply_class_balancing = check_bool("apply_class_balancing", apply_class_balancing)
-    alpha, gamma = _focal_options(alpha, gamma)
-    from_logits, label_smoothing = _crossentropy_options(from_logits, label_smoothing)
-    y, y_pred, axis = _binary_inputs(y_true, y_pred, label_smoothing, axis)
+    alpha, gamma = check_focal_options(alpha, gamma)
+    from_logits, label_smoothing = check_crossentropy_options(
+        from_logits, label_smoothing
+    )
+    y, y_pred, axis = as_binary_inputs(y_true, y_pred, label_smoothing, axis)
     if from_logits:
-        p = _sigmoid(y_pred)
-        bce = _bce_from_logits(y, y_pred)
+        p = sigmoid(y_pred)
+        bce = bce_from_logits(y, y_pred)
     else:
         p = y_pred
-        bce = _bce_from_probabilities(y, p)
+        bce = bce_from_probabilities(y, p)
     p_t = y * p + (1.0 - y) * (1.0 - p)
     values = (1.0 - p_t) ** gamma * bce
     if apply_class_balancing:
@@ -425,15 +391,17 @@ def categorical_crossentropy(
     ...                          [[0.05, 0.95, 0.], [0.1, 0.8, 0.1]])
     array([0.05129331, 2.3025851 ], dtype=float32)
     """
-    from_logits, label_smoothing = _crossentropy_options(from_logits, label_smoothing)
-    y, y_pred, axis = _categorical_inputs(
+    from_logits, label_smoothing = check_crossentropy_options(
+        from_logits, label_smoothing
+    )
+    y, y_pred, axis = as_categorical_inputs(
         y_true, y_pred, label_smoothing, axis, "categorical_crossentropy"
     )
     if from_logits:
-        log_q = _log_softmax(y_pred, axis)
+        log_q = log_softmax(y_pred, axis)
     else:
         log_q = np.log(
-            _clip_probability(y_pred / np.sum(y_pred, axis=axis, keepdims=True))
+            clip_probability(y_pred / np.sum(y_pred, axis=axis, keepdims=True))
         )
     return -np.sum(y * log_q, axis=axis)
 
@@ -492,13 +460,15 @@ def categorical_focal_crossentropy(
     ...                                [[0.05, 0.9, 0.05], [0.1, 0.85, 0.05]])
     array([2.6340...e-04, 6.7591...e-01], dtype=float32)
     """
-    alpha, gamma = _focal_options(alpha, gamma)
-    from_logits, label_smoothing = _crossentropy_options(from_logits, label_smoothing)
-    y, y_pred, axis = _categorical_inputs(
+    alpha, gamma = check_focal_options(alpha, gamma)
+    from_logits, label_smoothing = check_crossentropy_options(
+        from_logits, label_smoothing
+    )
+    y, y_pred, axis = as_categorical_inputs(
         y_true, y_pred, label_smoothing, axis, "categorical_focal_crossentropy"
     )
-    p = _softmax(y_pred, axis) if from_logits else y_pred
-    q = _clip_probability(p / np.sum(p, axis=axis, keepdims=True))
+    p = softmax(y_pred, axis) if from_logits else y_pred
+    q = clip_probability(p / np.sum(p, axis=axis, keepdims=True))
     return np.sum(alpha * (1.0 - q) ** gamma * (-y * np.log(q)), axis=axis)
 
 
@@ -546,13 +516,13 @@ def sparse_categorical_crossentropy(
     array([0.0512934, 0.       ], dtype=float32)
     """
     from_logits = check_bool("from_logits", from_logits)
-    ignore_class = _check_ignore_class(ignore_class)
-    ids, valid, y_pred = _label_inputs(y_true, y_pred, ignore_class, axis)
+    ignore_class = check_ignore_class(ignore_class)
+    ids, valid, y_pred = as_label_inputs(y_true, y_pred, ignore_class, axis)
     if from_logits:
-        values = -_pick(_log_softmax(y_pred, -1), ids)
+        values = -take_class(log_softmax(y_pred, -1), ids)
     else:
-        p = _clip_probability(y_pred)
-        values = np.log(np.sum(p, axis=-1)) - np.log(_pick(p, ids))
+        p = clip_probability(y_pred)
+        values = np.log(np.sum(p, axis=-1)) - np.log(take_class(p, ids))
     return np.where(valid, values, 0.0)
 
 
@@ -585,9 +555,9 @@ def categorical_generalized_cross_entropy(
     ...     [1, 0], [[0.2, 0.5, 0.3], [0.64, 0.3, 0.06]], q=0.5)
     array([0.585786, 0.4], dtype=float32)
     """
-    q = _check_q(q)
-    ids, _, y_pred = _label_inputs(y_true, y_pred)
-    return (1.0 - _pick(y_pred, ids) ** q) / q
+    q = check_q(q)
+    ids, _, y_pred = as_label_inputs(y_true, y_pred)
+    return (1.0 - take_class(y_pred, ids) ** q) / q
 
 
 def poisson(y_true: ArrayLike, y_pred: ArrayLike) -> np.ndarray:
@@ -659,7 +629,7 @@ class BinaryCrossentropy(LossFunctionWrapper):
         name: str = "binary_crossentropy",
         dtype: DTypeLike | None = None,
     ) -> None:
-        from_logits, label_smoothing = _crossentropy_options(
+        from_logits, label_smoothing = check_crossentropy_options(
             from_logits, label_smoothing
         )
         super().__init__(
@@ -693,8 +663,8 @@ class BinaryFocalCrossentropy(LossFunctionWrapper):
         apply_class_balancing = check_bool(
             "apply_class_balancing", apply_class_balancing
         )
-        alpha, gamma = _focal_options(alpha, gamma)
-        from_logits, label_smoothing = _crossentropy_options(
+        alpha, gamma = check_focal_options(alpha, gamma)
+        from_logits, label_smoothing = check_crossentropy_options(
             from_logits, label_smoothing
         )
         super().__init__(
@@ -724,7 +694,7 @@ class CategoricalCrossentropy(LossFunctionWrapper):
         name: str = "categorical_crossentropy",
         dtype: DTypeLike | None = None,
     ) -> None:
-        from_logits, label_smoothing = _crossentropy_options(
+        from_logits, label_smoothing = check_crossentropy_options(
             from_logits, label_smoothing
         )
         super().__init__(
@@ -755,8 +725,8 @@ class CategoricalFocalCrossentropy(LossFunctionWrapper):
         name: str = "categorical_focal_crossentropy",
         dtype: DTypeLike | None = None,
     ) -> None:
-        alpha, gamma = _focal_options(alpha, gamma)
-        from_logits, label_smoothing = _crossentropy_options(
+        alpha, gamma = check_focal_options(alpha, gamma)
+        from_logits, label_smoothing = check_crossentropy_options(
             from_logits, label_smoothing
         )
         super().__init__(
@@ -794,7 +764,7 @@ class SparseCategoricalCrossentropy(LossFunctionWrapper):
             sparse_categorical_crossentropy,
             reduction=reduction, name=name, dtype=dtype,
             from_logits=check_bool("from_logits", from_logits),
-            ignore_class=_check_ignore_class(ignore_class),
+            ignore_class=check_ignore_class(ignore_class),
             axis=_check_int("axis", axis),
         )  # fmt: skip
 
@@ -827,7 +797,7 @@ class CategoricalGeneralizedCrossEntropy(LossFunctionWrapper):
     ) -> None:
         super().__init__(
             categorical_generalized_cross_entropy,
-            reduction=reduction, name=name, dtype=dtype, q=_check_q(q),
+            reduction=reduction, name=name, dtype=dtype, q=check_q(q),
         )  # fmt: skip
 
 

@@ -37,10 +37,10 @@ from course_lib.losses._validation import (
     check_interval,
     check_non_negative,
 )
-from course_lib.losses.probabilistic import (
-    _bce_from_logits,
-    _bce_from_probabilities,
-    _sigmoid,
+from course_lib.losses.numerics import (
+    bce_from_logits,
+    bce_from_probabilities,
+    sigmoid,
 )
 
 __all__ = ["Dice", "dice", "Tversky", "tversky", "BCEDice", "bce_dice"]
@@ -257,10 +257,10 @@ def bce_dice(
     y_true, y_pred = as_pair(y_true, y_pred)
     axes = summed_axes(axis, y_pred.ndim)
     if from_logits:
-        bce = _bce_from_logits(y_true, y_pred)
-        y_pred = _sigmoid(y_pred)
+        bce = bce_from_logits(y_true, y_pred)
+        y_pred = sigmoid(y_pred)
     else:
-        bce = _bce_from_probabilities(y_true, y_pred)
+        bce = bce_from_probabilities(y_true, y_pred)
     weight = y_pred.dtype.type(bce_weight)
     return weight * np.mean(bce, axis=axes) + (1 - weight) * dice(
         y_true, y_pred, axis=axes

@@ -29,6 +29,7 @@ from numpy.typing import ArrayLike, DTypeLike
 
 from course_lib.losses._base import LossFunctionWrapper
 from course_lib.losses._validation import as_class_ids, as_float_array
+from course_lib.losses.numerics import log_softmax, logsumexp, shift
 
 __all__ = ["CTC", "ctc"]
 
@@ -67,12 +68,6 @@ def _ctc_inputs(y_true: ArrayLike, y_pred: ArrayLike) -> tuple[np.ndarray, np.nd
             "0 is the blank, so it cannot be a label."
         )
     return labels, logits
-
-
-def _log_softmax(logits: np.ndarray) -> np.ndarray:
-    r""":math:`z_k - \log\sum_j e^{z_j}` over the last axis, stable."""
-    shifted = logits - np.max(logits, axis=-1, keepdims=True)
-    return shifted - np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True))
 
 
 def _extended_labels(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -131,17 +126,7 @@ def _emission_log_probs(
     return np.where(emits[:, None, :], emitted, -np.inf).transpose(1, 0, 2)
 
 
-def _shift(x: np.ndarray, k: int) -> np.ndarray:
-    """Shift along the state axis by ``k`` (right if positive), filling with -inf."""
-    out = np.full_like(x, -np.inf)
-    if k > 0:
-        out[:, k:] = x[:, :-k]
-    else:
-        out[:, :k] = x[:, -k:]
-    return out
-
-
-def _ctc_lattice(
+def ctc_lattice(
     y_true: ArrayLike, y_pred: ArrayLike
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Everything the forward and backward passes need.
@@ -149,7 +134,7 @@ def _ctc_lattice(
     Returns ``(log_probs (B,T,C), ext, skip, emit (T,B,S), initial, final)``.
     """
     labels, logits = _ctc_inputs(y_true, y_pred)
-    log_probs = _log_softmax(logits)
+    log_probs = log_softmax(logits)
     ext, valid, skip = _extended_labels(labels)
     initial, final = _boundary_log_weights(
         valid, np.count_nonzero(labels, axis=1), logits.dtype
@@ -158,7 +143,7 @@ def _ctc_lattice(
     return log_probs, ext, skip, emit, initial, final
 
 
-def _forward(emit: np.ndarray, skip: np.ndarray, initial: np.ndarray) -> np.ndarray:
+def ctc_forward(emit: np.ndarray, skip: np.ndarray, initial: np.ndarray) -> np.ndarray:
     r"""Log forward variables :math:`\log\alpha_t(s)`, shape ``(T + 1, B, S)``.
 
     :math:`\alpha_0` is ``initial``, then
@@ -170,17 +155,10 @@ def _forward(emit: np.ndarray, skip: np.ndarray, initial: np.ndarray) -> np.ndar
     alpha[0] = initial
     for t in range(emit.shape[0]):
         previous = alpha[t]
-        from_skip = np.where(skip, _shift(previous, 2), -np.inf)
-        arrive = np.logaddexp(np.logaddexp(previous, _shift(previous, 1)), from_skip)
+        from_skip = np.where(skip, shift(previous, 2), -np.inf)
+        arrive = np.logaddexp(np.logaddexp(previous, shift(previous, 1)), from_skip)
         alpha[t + 1] = emit[t] + arrive
     return alpha
-
-
-def _logsumexp_states(x: np.ndarray) -> np.ndarray:
-    """Stable log-sum-exp over the last (state) axis."""
-    peak = np.max(x, axis=-1, keepdims=True)
-    peak = np.where(np.isfinite(peak), peak, 0.0)
-    return np.log(np.sum(np.exp(x - peak), axis=-1)) + peak[..., 0]
 
 
 def ctc(y_true: ArrayLike, y_pred: ArrayLike) -> np.ndarray:
@@ -244,9 +222,9 @@ def ctc(y_true: ArrayLike, y_pred: ArrayLike) -> np.ndarray:
     >>> ctc([[1, 1]], [[[0., 0., 0.]] * 2])   # "1 1" needs 3 frames: ~ 707, not inf
     array([707.7045...], dtype=float32)
     """
-    _, _, skip, emit, initial, final = _ctc_lattice(y_true, y_pred)
-    alpha = _forward(emit, skip, initial)
-    return -_logsumexp_states(alpha[-1] + final)
+    _, _, skip, emit, initial, final = ctc_lattice(y_true, y_pred)
+    alpha = ctc_forward(emit, skip, initial)
+    return -logsumexp(alpha[-1] + final)
 
 
 class CTC(LossFunctionWrapper):
