@@ -1,8 +1,11 @@
 """Compare a ``course_lib`` loss with Keras and print a short, deterministic verdict.
 
-This is the only module of ``course_lib`` that imports TensorFlow, and it does
-so lazily, when a check runs.  Notebooks use it to prove, in a visible cell,
-that our NumPy loss and our hand-derived gradient agree with Keras:
+It imports TensorFlow lazily, when a check runs.  (So do
+:func:`course_lib.training.keras_session` and the grading runner for tasks
+that use Keras; :mod:`course_lib.keras_losses` imports Keras when it is
+imported.  ``course_lib.losses`` and ``course_lib.gradients`` never do.)
+Notebooks use it to prove, in a visible cell, that our NumPy loss and our
+hand-derived gradient agree with Keras:
 
 >>> import numpy as np
 >>> from course_lib.check import check_loss
