@@ -30,7 +30,7 @@ import numpy as np
 
 import course_lib.gradients as our_gradients
 import course_lib.losses as our_losses
-from course_lib.losses._reduction import reduce_weighted_values
+from course_lib.losses.reduction import reduce_weighted_values
 from course_lib.losses._validation import as_float_array
 
 #: Losses that TensorFlow always computes in float32 (``tf.nn.ctc_loss``).

@@ -97,7 +97,7 @@ class Parameter:
     def checked(self, value: Any) -> float:
         """``value`` as a float, or a ``ValueError`` naming the argument if it is off
         the slider."""
-        return check_interval(self.name, value, self.low, self.high)
+        return check_interval(value, self.name, self.low, self.high)
 
     def slider(self, value: float) -> ipywidgets.FloatSlider:
         """A slider for this parameter, starting at ``value``."""

@@ -23,7 +23,7 @@ import pytest
 import course_lib.gradients as gradients
 import course_lib.losses as losses
 from course_lib.gradients.image import local_filter_adjoint
-from course_lib.losses._reduction import reduce_values
+from course_lib.losses.reduction import reduce_values
 from course_lib.losses.image import check_window, local_filter
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -173,3 +174,101 @@ def test_notebooks_show_only_public_names(notebook):
         if any(_private(part) for part in name.split("."))
     ]
     assert private == []
+
+
+def _displayed_private_functions(notebook: Path) -> list[str]:
+    """``def _name`` in the outputs: a private helper that ``show()`` displayed."""
+    found = []
+    for number, cell in enumerate(json.loads(notebook.read_text(encoding="utf-8"))["cells"]):
+        for output in cell.get("outputs", []):
+            for text in output.get("data", {}).values():
+                text = "".join(text) if isinstance(text, list) else str(text)
+                for name in re.findall(r"\bdef (\w+)\(", text):
+                    if _private(name):
+                        found.append(f"cell {number}: {name}")
+    return found
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda path: path.name)
+def test_notebooks_display_no_private_helper(notebook):
+    assert _displayed_private_functions(notebook) == []
+
+
+# The losses package in three layers: what each module of course_lib/losses may import
+# from the package.  Layer 1 is the shared maths and checking, layer 2 the families,
+# layer 3 the package face (__init__).  A family never imports another family.
+FOUNDATION = {"numerics", "_validation", "reduction", "_base"}
+LOSSES = ROOT / "course_lib" / "losses"
+
+
+def _layer(module: str) -> int:
+    if module == "__init__":
+        return 3
+    return 1 if module in FOUNDATION else 2
+
+
+def _losses_imports(path: Path) -> set[str]:
+    """The ``course_lib.losses`` modules (by short name) that one source file imports."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found = set()
+    for node in ast.walk(tree):
+        names = []
+        if isinstance(node, ast.ImportFrom) and node.module:
+            names = [node.module] + [f"{node.module}.{alias.name}" for alias in node.names]
+        elif isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        for name in names:
+            parts = name.split(".")
+            if parts[:2] == ["course_lib", "losses"] and len(parts) == 3:
+                if (LOSSES / f"{parts[2]}.py").exists():
+                    found.add(parts[2])
+    return found
+
+
+LOSS_MODULES = sorted(LOSSES.glob("*.py"))
+
+
+def test_every_module_of_the_losses_package_has_a_layer():
+    families = {path.stem for path in LOSS_MODULES} - FOUNDATION - {"__init__"}
+    assert {"regression", "probabilistic", "metric_learning", "sequence"} <= families
+    assert FOUNDATION <= {path.stem for path in LOSS_MODULES}
+
+
+@pytest.mark.parametrize("path", LOSS_MODULES, ids=lambda path: path.name)
+def test_the_losses_package_reads_in_three_layers(path):
+    here = _layer(path.stem)
+    wrong = sorted(
+        module
+        for module in _losses_imports(path)
+        if module != path.stem and (_layer(module) > here or (here == 2 and _layer(module) == 2))
+    )
+    assert wrong == [], f"{path.name} (layer {here}) imports {wrong}"
+    imported = {
+        name
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        for name in (
+            [alias.name for alias in node.names]
+            if isinstance(node, ast.Import)
+            else [node.module or ""]
+            if isinstance(node, ast.ImportFrom)
+            else []
+        )
+    }
+    outside = sorted(
+        name
+        for name in imported
+        if name.startswith(("course_lib.gradients", "course_lib.check", "keras", "tensorflow"))
+    )
+    assert outside == [], f"{path.name} imports {outside}"
+
+
+def test_the_layer_scan_sees_a_family_importing_a_family(tmp_path, monkeypatch):
+    fake = tmp_path / "course_lib" / "losses"
+    fake.mkdir(parents=True)
+    for name in ("numerics", "segmentation", "probabilistic"):
+        (fake / f"{name}.py").write_text("")
+    (fake / "segmentation.py").write_text(
+        "from course_lib.losses.probabilistic import x\nfrom course_lib.losses import numerics\n"
+    )
+    monkeypatch.setitem(globals(), "LOSSES", fake)
+    assert _losses_imports(fake / "segmentation.py") == {"probabilistic", "numerics"}

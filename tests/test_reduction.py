@@ -11,7 +11,7 @@ import pytest
 from keras_reference import ATOL32, RTOL32, keras_class_value
 
 import course_lib.losses as L
-from course_lib.losses._reduction import reduce_weighted_values
+from course_lib.losses.reduction import reduce_weighted_values
 
 REDUCTIONS = ["sum_over_batch_size", "sum", "mean", "mean_with_sample_weight", "none", None]
 

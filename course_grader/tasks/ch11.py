@@ -19,7 +19,7 @@ from course_grader.model import (
 )
 from course_lib.grading.model import Case
 from course_lib.grading.tasks.ch11 import task_data
-from course_lib.losses._reduction import reduce_weighted_values
+from course_lib.losses.reduction import reduce_weighted_values
 
 #: The padding value of task 11.4: targets are in [0, 1], so -1 cannot be a real target.
 PAD = -1.0

@@ -36,13 +36,14 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from course_lib.gradients._common import pair_with_shape, shaped_like
-from course_lib.losses._validation import EPSILON, check_non_negative
-from course_lib.losses.classification_metrics import soft_counts
-from course_lib.losses.segmentation import Axis, summed_axes
+from course_lib.losses import classification_metrics as losses
+from course_lib.losses._validation import Axis, check_axis, validates_options
+from course_lib.losses.numerics import EPSILON, soft_counts
 
 __all__ = ["soft_fbeta"]
 
 
+@validates_options(**losses.soft_fbeta.option_checks)
 def soft_fbeta(
     y_true: ArrayLike, y_pred: ArrayLike, beta: float = 1.0, axis: Axis = None
 ) -> np.ndarray:
@@ -63,9 +64,8 @@ def soft_fbeta(
     >>> soft_fbeta([1., 1., 1., 0.], [0.9, 0.9, 0., 0.2])   # P = 0.9, R = 0.6
     array([-0.256, -0.256, -0.256,  0.144], dtype=float32)
     """
-    beta = check_non_negative("beta", beta)
     y_true, y_pred, shape = pair_with_shape(y_true, y_pred)
-    axes = summed_axes(axis, y_pred.ndim)
+    axes = check_axis(axis, ndim=y_pred.ndim, several=True)
     true_positives, false_positives, false_negatives = soft_counts(
         y_true, y_pred, axes, keepdims=True
     )

@@ -41,10 +41,10 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from course_lib.gradients._common import shaped_like
-from course_lib.losses._validation import as_float_array, check_interval
+from course_lib.losses import image as losses
+from course_lib.losses._validation import as_float_array, validates_options
 from course_lib.losses.image import (
     as_images,
-    check_max_val,
     check_window,
     local_filter,
     ssim_map,
@@ -72,7 +72,7 @@ def local_filter_adjoint(g: np.ndarray, window: np.ndarray) -> np.ndarray:
     return local_filter(padded, window[::-1, ::-1])
 
 
-def _one_minus_ssim_grad(
+def one_minus_ssim_gradient(
     y_true: np.ndarray, y_pred: np.ndarray, max_val: float, window: np.ndarray
 ) -> np.ndarray:
     """Gradient of :math:`\\sum_i (1 - \\mathrm{SSIM}_i)` on ``(B, H, W, C)`` images."""
@@ -94,6 +94,7 @@ def _one_minus_ssim_grad(
     return -grad / count
 
 
+@validates_options(**losses.ssim_loss.option_checks)
 def ssim_loss(
     y_true: ArrayLike, y_pred: ArrayLike, max_val: float = 1.0, window: Any = 7
 ) -> np.ndarray:
@@ -107,13 +108,14 @@ def ssim_loss(
     ((1, 4, 4, 1), 0.0)
     """
     shape = as_float_array(y_pred, "y_pred").shape
-    max_val, window = check_max_val(max_val), check_window(window)
+    window = check_window(window)  # the weights, summing to 1
     y_true, y_pred = as_images(y_true, y_pred, window)
     return shaped_like(
-        _one_minus_ssim_grad(y_true, y_pred, max_val, window), shape, y_pred.dtype
+        one_minus_ssim_gradient(y_true, y_pred, max_val, window), shape, y_pred.dtype
     )
 
 
+@validates_options(**losses.ssim_l1_loss.option_checks)
 def ssim_l1_loss(
     y_true: ArrayLike,
     y_pred: ArrayLike,
@@ -131,10 +133,9 @@ def ssim_l1_loss(
            [0.25, 0.25]], dtype=float32)
     """
     shape = as_float_array(y_pred, "y_pred").shape
-    alpha = check_interval("alpha", alpha, 0.0, 1.0)
-    max_val, window = check_max_val(max_val), check_window(window)
+    window = check_window(window)  # the weights, summing to 1
     y_true, y_pred = as_images(y_true, y_pred, window)
     pixels = y_pred.shape[1] * y_pred.shape[2] * y_pred.shape[3]
-    grad = alpha * _one_minus_ssim_grad(y_true, y_pred, max_val, window)
+    grad = alpha * one_minus_ssim_gradient(y_true, y_pred, max_val, window)
     grad = grad + (1 - alpha) * np.sign(y_pred - y_true) / pixels
     return shaped_like(grad, shape, y_pred.dtype)

@@ -38,16 +38,14 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-from course_lib.losses._validation import as_float_array
+from course_lib.losses import metric_learning as losses
+from course_lib.losses._validation import as_float_array, validates_options
 from course_lib.losses.metric_learning import (
     adaptive_margins,
     as_batch_inputs,
     as_circle_inputs,
     batch_all,
     batch_hard,
-    check_circle_options,
-    check_margin,
-    check_mining,
     circle_logits,
     pair_masks,
     quadruplet_parts,
@@ -69,6 +67,7 @@ def _softmax_rows(logits: np.ndarray, lse: np.ndarray) -> np.ndarray:
         )
 
 
+@validates_options(**losses.circle.option_checks)
 def circle(
     y_true: ArrayLike,
     y_pred: ArrayLike,
@@ -92,9 +91,6 @@ def circle(
            [-1.83007...,  2.31398...],
            [ 1.38839...,  1.85119...]], dtype=float32)
     """
-    gamma, margin, remove_diagonal = check_circle_options(
-        gamma, margin, remove_diagonal
-    )
     self_reference = ref_embeddings is None
     labels, embeddings, ref_labels, ref_embeddings = as_circle_inputs(
         y_true, y_pred, ref_labels, ref_embeddings
@@ -130,6 +126,7 @@ def circle(
 # --------------------------------------------------------------------------------------
 
 
+@validates_options(**losses.contrastive.option_checks)
 def contrastive(
     y_true: ArrayLike, y_pred: ArrayLike, margin: float = 1.0
 ) -> np.ndarray:
@@ -222,6 +219,7 @@ def triplet_coefficients(
     return coefficient
 
 
+@validates_options(**losses.triplet.option_checks)
 def triplet(
     y_true: ArrayLike, y_pred: ArrayLike, margin: float = 0.2, mining: str = "all"
 ) -> np.ndarray:
@@ -248,8 +246,6 @@ def triplet(
      [-3.2 -0.4]
      [ 0.6 -0.8]]
     """
-    margin = check_margin("margin", margin)
-    mining = check_mining(mining)
     labels, embeddings = as_batch_inputs(y_true, y_pred)
     distance = squared_distances(embeddings)
     positive, negative = same_label_masks(labels)
@@ -259,6 +255,7 @@ def triplet(
     return through_squared_distances(coefficient, embeddings)
 
 
+@validates_options(**losses.quadruplet.option_checks)
 def quadruplet(
     y_true: ArrayLike, y_pred: ArrayLike, margin: float = 0.2, margin2: float = 0.1
 ) -> np.ndarray:
@@ -270,8 +267,6 @@ def quadruplet(
     anchor, so it moves two other embeddings apart.  :math:`C` goes through
     :math:`\partial D/\partial E` as for :func:`triplet`.
     """
-    margin = check_margin("margin", margin)
-    margin2 = check_margin("margin2", margin2)
     labels, embeddings = as_batch_inputs(y_true, y_pred)
     dtype = embeddings.dtype.type
     parts = quadruplet_parts(labels, embeddings, dtype(margin), dtype(margin2))
@@ -285,6 +280,7 @@ def quadruplet(
     return through_squared_distances(coefficient, embeddings)
 
 
+@validates_options(**losses.adaptive_triplet.option_checks)
 def adaptive_triplet(
     y_true: ArrayLike, y_pred: ArrayLike, margin: float = 0.2, mining: str = "all"
 ) -> np.ndarray:
@@ -294,8 +290,6 @@ def adaptive_triplet(
     The margins :math:`\alpha_{in}` are constants (stop-gradient), so this is
     the gradient of :func:`triplet` with the per-pair margins put in the hinges.
     """
-    margin = check_margin("margin", margin)
-    mining = check_mining(mining, ("all", "hard"))
     labels, embeddings = as_batch_inputs(y_true, y_pred)
     distance = squared_distances(embeddings)
     positive, negative = same_label_masks(labels)

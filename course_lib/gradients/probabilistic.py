@@ -38,8 +38,10 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from course_lib.gradients._common import pair_with_shape, shaped_like
-from course_lib.losses._validation import EPSILON, check_bool
+from course_lib.losses import probabilistic as losses
+from course_lib.losses._validation import validates_options
 from course_lib.losses.numerics import (
+    EPSILON,
     bce_from_logits,
     bce_from_probabilities,
     clip_probability,
@@ -52,10 +54,6 @@ from course_lib.losses.probabilistic import (
     as_binary_inputs,
     as_categorical_inputs,
     as_label_inputs,
-    check_crossentropy_options,
-    check_focal_options,
-    check_ignore_class,
-    check_q,
 )
 
 __all__ = [
@@ -70,7 +68,7 @@ __all__ = [
 ]
 
 
-def _through_renormalisation(g: np.ndarray, p: np.ndarray, axis: int) -> np.ndarray:
+def through_renormalisation(g: np.ndarray, p: np.ndarray, axis: int) -> np.ndarray:
     r"""Chain rule through :math:`q = p / \sum_k p_k`:
     :math:`(g_j - \sum_k g_k q_k)/S`."""
     total = np.sum(p, axis=axis, keepdims=True)
@@ -89,6 +87,7 @@ def _one_hot(ids: np.ndarray, num_classes: int) -> np.ndarray:
     return ids[..., np.newaxis] == np.arange(num_classes)
 
 
+@validates_options(**losses.binary_crossentropy.option_checks)
 def binary_crossentropy(
     y_true: ArrayLike,
     y_pred: ArrayLike,
@@ -109,9 +108,6 @@ def binary_crossentropy(
     >>> binary_crossentropy([[1.]], [[0.]])  # p = 0 is clipped: no gradient
     array([[0.]], dtype=float32)
     """
-    from_logits, label_smoothing = check_crossentropy_options(
-        from_logits, label_smoothing
-    )
     y, y_pred_, axis = as_binary_inputs(y_true, y_pred, label_smoothing, axis)
     if from_logits:
         grad = sigmoid(y_pred_) - y
@@ -121,6 +117,7 @@ def binary_crossentropy(
     return shaped_like(grad / y_pred_.shape[axis], np.shape(y_pred), y_pred_.dtype)
 
 
+@validates_options(**losses.binary_focal_crossentropy.option_checks)
 def binary_focal_crossentropy(
     y_true: ArrayLike,
     y_pred: ArrayLike,
@@ -152,11 +149,6 @@ def binary_focal_crossentropy(
     >>> binary_focal_crossentropy([[1.]], [[0.5]], gamma=0.0)  # = BCE: -1/p
     array([[-2.]], dtype=float32)
     """
-    apply_class_balancing = check_bool("apply_class_balancing", apply_class_balancing)
-    alpha, gamma = check_focal_options(alpha, gamma)
-    from_logits, label_smoothing = check_crossentropy_options(
-        from_logits, label_smoothing
-    )
     y, y_pred_, axis = as_binary_inputs(y_true, y_pred, label_smoothing, axis)
     if from_logits:  # derivatives with respect to z
         p = sigmoid(y_pred_)
@@ -182,6 +174,7 @@ def binary_focal_crossentropy(
     return shaped_like(grad / y_pred_.shape[axis], np.shape(y_pred), y_pred_.dtype)
 
 
+@validates_options(**losses.categorical_crossentropy.option_checks)
 def categorical_crossentropy(
     y_true: ArrayLike,
     y_pred: ArrayLike,
@@ -202,9 +195,6 @@ def categorical_crossentropy(
     >>> categorical_crossentropy([[0., 1.]], [[0.5, 0.5]])
     array([[ 1., -1.]], dtype=float32)
     """
-    from_logits, label_smoothing = check_crossentropy_options(
-        from_logits, label_smoothing
-    )
     y, y_pred_, axis = as_categorical_inputs(
         y_true, y_pred, label_smoothing, axis, "categorical_crossentropy"
     )
@@ -213,10 +203,11 @@ def categorical_crossentropy(
     else:
         q = y_pred_ / np.sum(y_pred_, axis=axis, keepdims=True)
         g = np.where(inside_clip(q), -y / clip_probability(q), 0.0)
-        grad = _through_renormalisation(g, y_pred_, axis)
+        grad = through_renormalisation(g, y_pred_, axis)
     return shaped_like(grad, np.shape(y_pred), y_pred_.dtype)
 
 
+@validates_options(**losses.categorical_focal_crossentropy.option_checks)
 def categorical_focal_crossentropy(
     y_true: ArrayLike,
     y_pred: ArrayLike,
@@ -244,10 +235,6 @@ def categorical_focal_crossentropy(
     ...                                alpha=1.0, gamma=0.0)  # = CCE
     array([[ 1., -1.]], dtype=float32)
     """
-    alpha, gamma = check_focal_options(alpha, gamma)
-    from_logits, label_smoothing = check_crossentropy_options(
-        from_logits, label_smoothing
-    )
     y, y_pred_, axis = as_categorical_inputs(
         y_true, y_pred, label_smoothing, axis, "categorical_focal_crossentropy"
     )
@@ -258,12 +245,13 @@ def categorical_focal_crossentropy(
     d_focal = gamma * miss ** (gamma - 1.0) * y * np.log(q_clipped)
     d_ce = miss**gamma * y / q_clipped
     g = np.where(inside_clip(q), alpha * (d_focal - d_ce), 0.0)
-    grad = _through_renormalisation(g, p, axis)
+    grad = through_renormalisation(g, p, axis)
     if from_logits:
         grad = through_softmax(grad, p, axis)
     return shaped_like(grad, np.shape(y_pred), y_pred_.dtype)
 
 
+@validates_options(**losses.sparse_categorical_crossentropy.option_checks)
 def sparse_categorical_crossentropy(
     y_true: ArrayLike,
     y_pred: ArrayLike,
@@ -284,8 +272,6 @@ def sparse_categorical_crossentropy(
     array([[ 0.5, -0.5],
            [ 0. ,  0. ]], dtype=float32)
     """
-    from_logits = check_bool("from_logits", from_logits)
-    ignore_class = check_ignore_class(ignore_class)
     ids, valid, y_pred_ = as_label_inputs(y_true, y_pred, ignore_class, axis)
     is_true_class = _one_hot(ids, y_pred_.shape[-1])
     if from_logits:
@@ -298,6 +284,7 @@ def sparse_categorical_crossentropy(
     return shaped_like(grad, np.shape(y_pred), y_pred_.dtype)
 
 
+@validates_options(**losses.categorical_generalized_cross_entropy.option_checks)
 def categorical_generalized_cross_entropy(
     y_true: ArrayLike, y_pred: ArrayLike, q: float
 ) -> np.ndarray:
@@ -310,7 +297,6 @@ def categorical_generalized_cross_entropy(
     >>> categorical_generalized_cross_entropy([1], [[0.75, 0.25]], q=0.5)
     array([[ 0., -2.]], dtype=float32)
     """
-    q = check_q(q)
     ids, _, y_pred_ = as_label_inputs(y_true, y_pred)
     with np.errstate(divide="ignore"):  # p_c = 0 with q < 1: an infinite slope
         slope = -(take_class(y_pred_, ids) ** (q - 1.0))

@@ -23,7 +23,9 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from course_lib.gradients._common import pair_with_shape, shaped_like
-from course_lib.losses._validation import EPSILON, check_non_negative
+from course_lib.losses import regression as losses
+from course_lib.losses._validation import validates_options
+from course_lib.losses.numerics import EPSILON
 
 __all__ = [
     "mean_squared_error",
@@ -84,6 +86,7 @@ def mean_squared_logarithmic_error(y_true: ArrayLike, y_pred: ArrayLike) -> np.n
     return shaped_like(np.where(y_pred > EPSILON, grad, 0.0), shape, y_pred.dtype)
 
 
+@validates_options(**losses.huber.option_checks)
 def huber(y_true: ArrayLike, y_pred: ArrayLike, delta: float = 1.0) -> np.ndarray:
     r"""Gradient of Huber:
     :math:`\operatorname{clip}(\hat y_j - y_j, -\delta, \delta)/d`.
@@ -94,7 +97,6 @@ def huber(y_true: ArrayLike, y_pred: ArrayLike, delta: float = 1.0) -> np.ndarra
     >>> huber([[0., 0.]], [[0.5, 3.]], delta=1.0)
     array([[0.25, 0.5 ]], dtype=float32)
     """
-    delta = check_non_negative("delta", delta)
     y_true, y_pred, shape = pair_with_shape(y_true, y_pred)
     return shaped_like(
         np.clip(y_pred - y_true, -delta, delta) / y_pred.shape[-1], shape, y_pred.dtype

@@ -25,18 +25,19 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from course_lib.gradients._common import pair_with_shape, shaped_like
-from course_lib.losses._validation import (
+from course_lib.losses import segmentation as losses
+from course_lib.losses._validation import Axis, check_axis, validates_options
+from course_lib.losses.numerics import (
     EPSILON,
-    check_bool,
-    check_interval,
-    check_non_negative,
+    clip_probability,
+    inside_clip,
+    sigmoid,
 )
-from course_lib.losses.numerics import clip_probability, inside_clip, sigmoid
-from course_lib.losses.segmentation import Axis, summed_axes
 
 __all__ = ["dice", "tversky", "bce_dice"]
 
 
+@validates_options(**losses.dice.option_checks)
 def dice(y_true: ArrayLike, y_pred: ArrayLike, axis: Axis = None) -> np.ndarray:
     r"""Gradient of Dice: :math:`\frac{2}{S}\bigl(\frac{\sum yp}{S} - y\bigr)`.
 
@@ -46,7 +47,7 @@ def dice(y_true: ArrayLike, y_pred: ArrayLike, axis: Axis = None) -> np.ndarray:
     array([[-0.75,  0.25]], dtype=float32)
     """
     y_true, y_pred, shape = pair_with_shape(y_true, y_pred)
-    axes = summed_axes(axis, y_pred.ndim)
+    axes = check_axis(axis, ndim=y_pred.ndim, several=True)
     overlap = np.sum(y_true * y_pred, axis=axes, keepdims=True)
     total = np.sum(y_true, axis=axes, keepdims=True) + np.sum(
         y_pred, axis=axes, keepdims=True
@@ -55,6 +56,7 @@ def dice(y_true: ArrayLike, y_pred: ArrayLike, axis: Axis = None) -> np.ndarray:
     return shaped_like(2.0 / total * (overlap / total - y_true), shape, y_pred.dtype)
 
 
+@validates_options(**losses.tversky.option_checks)
 def tversky(
     y_true: ArrayLike,
     y_pred: ArrayLike,
@@ -72,10 +74,8 @@ def tversky(
     >>> tversky([[1., 0.]], [[0.5, 0.5]])  # TP = 0.5, D = 1
     array([[-0.75,  0.25]], dtype=float32)
     """
-    alpha = check_non_negative("alpha", alpha)
-    beta = check_non_negative("beta", beta)
     y_true, y_pred, shape = pair_with_shape(y_true, y_pred)
-    axes = summed_axes(axis, y_pred.ndim)
+    axes = check_axis(axis, ndim=y_pred.ndim, several=True)
     overlap = np.sum(y_true * y_pred, axis=axes, keepdims=True)
     missed = np.sum(y_true * (1.0 - y_pred), axis=axes, keepdims=True)
     spurious = np.sum((1.0 - y_true) * y_pred, axis=axes, keepdims=True)
@@ -85,6 +85,7 @@ def tversky(
     return shaped_like(grad, shape, y_pred.dtype)
 
 
+@validates_options(**losses.bce_dice.option_checks)
 def bce_dice(
     y_true: ArrayLike,
     y_pred: ArrayLike,
@@ -111,10 +112,8 @@ def bce_dice(
     ...          from_logits=True)  # (p - y) / n
     array([[-0.25,  0.25]], dtype=float32)
     """
-    bce_weight = check_interval("bce_weight", bce_weight, 0.0, 1.0)
-    from_logits = check_bool("from_logits", from_logits)
     y_true, y_pred, shape = pair_with_shape(y_true, y_pred)
-    axes = summed_axes(axis, y_pred.ndim)
+    axes = check_axis(axis, ndim=y_pred.ndim, several=True)
     count = (
         y_pred.size if axes is None else int(np.prod([y_pred.shape[a] for a in axes]))
     )

@@ -57,7 +57,7 @@ def _peak_normalised(log_x: np.ndarray) -> np.ndarray:
     return log_x - np.where(np.isfinite(peak), peak, 0.0).astype(log_x.dtype)
 
 
-def _scaled_forward(
+def scaled_forward(
     emit: np.ndarray, skip: np.ndarray, initial: np.ndarray
 ) -> np.ndarray:
     r"""Forward variables rescaled per frame:
@@ -81,11 +81,11 @@ def _scaled_forward(
     return alpha
 
 
-def _scaled_backward(
+def scaled_backward(
     emit: np.ndarray, skip: np.ndarray, final: np.ndarray
 ) -> np.ndarray:
     r"""Backward variables :math:`\log\beta_t(s)`, rescaled per frame like
-    :func:`_scaled_forward`.
+    :func:`scaled_forward`.
 
     :math:`\beta_T` is the end weight of each state, then
     :math:`\beta_{t-1}(s) = \sum_{s'} y_{t,l'_{s'}}\beta_t(s')` over
@@ -104,14 +104,14 @@ def _scaled_backward(
     return beta
 
 
-def _state_posteriors(log_alpha: np.ndarray, log_beta: np.ndarray) -> np.ndarray:
+def state_posteriors(log_alpha: np.ndarray, log_beta: np.ndarray) -> np.ndarray:
     r"""Share of the probability in each state per frame,
     :math:`\alpha_t(s)\beta_t(s)/p`.
 
     Since :math:`\sum_s \alpha_t(s)\beta_t(s) = p` at *every* frame, the
     posterior is a softmax over the states of :math:`\log\alpha_t + \log\beta_t`,
-    frame by frame; the per-frame scales of :func:`_scaled_forward` and
-    :func:`_scaled_backward` cancel, and :math:`\log p` is never needed.
+    frame by frame; the per-frame scales of :func:`scaled_forward` and
+    :func:`scaled_backward` cancel, and :math:`\log p` is never needed.
     """
     log_joint = log_alpha + log_beta
     shares = np.exp(_peak_normalised(log_joint))
@@ -148,9 +148,9 @@ def ctc(y_true: ArrayLike, y_pred: ArrayLike) -> np.ndarray:
             [ 0.       , -0.3333333,  0.3333333]]], dtype=float32)
     """
     log_probs, ext, skip, emit, initial, final = ctc_lattice(y_true, y_pred)
-    alpha = _scaled_forward(emit, skip, initial)
-    beta = _scaled_backward(emit, skip, final)
-    occupancy = _state_posteriors(alpha[1:], beta[1:])  # (T, B, S)
+    alpha = scaled_forward(emit, skip, initial)
+    beta = scaled_backward(emit, skip, final)
+    occupancy = state_posteriors(alpha[1:], beta[1:])  # (T, B, S)
     classes = np.arange(log_probs.shape[-1])
     emits_class = (ext[:, :, None] == classes).astype(log_probs.dtype)  # (B, S, C)
     used = np.einsum("tbs,bsc->btc", occupancy, emits_class)

@@ -23,12 +23,14 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from course_lib.gradients._common import pair_with_shape, shaped_like
-from course_lib.losses._validation import EPSILON, check_axes, check_axis_argument
-from course_lib.losses.similarity import floored_norm
+from course_lib.losses import similarity as losses
+from course_lib.losses._validation import check_axis, validates_options
+from course_lib.losses.numerics import EPSILON, floored_norm
 
 __all__ = ["cosine_similarity"]
 
 
+@validates_options(**losses.cosine_similarity.option_checks)
 def cosine_similarity(
     y_true: ArrayLike, y_pred: ArrayLike, axis: int | tuple[int, ...] | None = -1
 ) -> np.ndarray:
@@ -45,7 +47,7 @@ def cosine_similarity(
     array([[-0.35355338,  0.35355338]], dtype=float32)
     """
     y_true, y_pred, shape = pair_with_shape(y_true, y_pred)
-    axes = check_axes(check_axis_argument(axis), y_pred.ndim)
+    axes = check_axis(axis, ndim=y_pred.ndim, several=True)
     unit_true = y_true / floored_norm(y_true, axes)
     norm = np.sqrt(np.sum(np.square(y_pred), axis=axes, keepdims=True))
     norm_pred = np.maximum(norm, EPSILON)  # what floored_norm(y_pred, axes) returns

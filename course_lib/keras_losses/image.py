@@ -20,8 +20,9 @@ import keras
 import numpy as np
 from keras import ops
 
-from course_lib.losses._validation import check_interval
-from course_lib.losses.image import K1, K2, check_max_val, check_window
+from course_lib.losses import image as numpy_losses
+from course_lib.losses._validation import validates_options
+from course_lib.losses.image import K1, K2, check_window
 
 __all__ = ["SSIMLoss", "ssim_loss", "SSIML1Loss", "ssim_l1_loss"]
 
@@ -73,34 +74,26 @@ def _ssim_per_image(
     return ops.mean(numerator / denominator, axis=(1, 2, 3))
 
 
+@validates_options(**numpy_losses.ssim_loss.option_checks)
 def ssim_loss(y_true: Any, y_pred: Any, max_val: float = 1.0, window: Any = 7) -> Any:
     r""":math:`1 - \operatorname{SSIM}` per image, as
     :func:`course_lib.losses.ssim_loss`."""
-    max_val, window = check_max_val(max_val), check_window(window)
+    window = check_window(window)  # the weights, summing to 1
     y_true, y_pred = _images(y_true, y_pred)
     return 1 - _ssim_per_image(y_true, y_pred, max_val, window)
 
 
+@validates_options(**numpy_losses.ssim_l1_loss.option_checks)
 def ssim_l1_loss(
     y_true: Any, y_pred: Any, alpha: float = 0.84, max_val: float = 1.0, window: Any = 7
 ) -> Any:
     r""":math:`\alpha(1-\operatorname{SSIM}) + (1-\alpha)\ell_1` per image, as
     :func:`course_lib.losses.ssim_l1_loss`."""
-    alpha = check_interval("alpha", alpha, 0.0, 1.0)
-    max_val, window = check_max_val(max_val), check_window(window)
+    window = check_window(window)  # the weights, summing to 1
     y_true, y_pred = _images(y_true, y_pred)
     structural = 1 - _ssim_per_image(y_true, y_pred, max_val, window)
     return alpha * structural + (1 - alpha) * ops.mean(
         ops.abs(y_true - y_pred), axis=(1, 2, 3)
-    )
-
-
-def _window_config(window: Any) -> Any:
-    check_window(window)
-    return (
-        window
-        if isinstance(window, int)
-        else np.asarray(window, dtype=np.float64).tolist()
     )
 
 
@@ -117,11 +110,14 @@ class SSIMLoss(keras.losses.Loss):
         dtype: Any = None,
     ) -> None:
         super().__init__(name=name, reduction=reduction, dtype=dtype)
-        self.max_val = check_max_val(max_val)
-        self.window = _window_config(window)
+        options = ssim_loss.check_options(max_val=max_val, window=window)
+        self.max_val = options["max_val"]
+        self.window = options["window"]
 
     def call(self, y_true: Any, y_pred: Any) -> Any:
-        return ssim_loss(y_true, y_pred, max_val=self.max_val, window=self.window)
+        return ssim_loss.unchecked(
+            y_true, y_pred, max_val=self.max_val, window=self.window
+        )
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "max_val": self.max_val, "window": self.window}
@@ -141,12 +137,15 @@ class SSIML1Loss(keras.losses.Loss):
         dtype: Any = None,
     ) -> None:
         super().__init__(name=name, reduction=reduction, dtype=dtype)
-        self.alpha = check_interval("alpha", alpha, 0.0, 1.0)
-        self.max_val = check_max_val(max_val)
-        self.window = _window_config(window)
+        options = ssim_l1_loss.check_options(
+            alpha=alpha, max_val=max_val, window=window
+        )
+        self.alpha = options["alpha"]
+        self.max_val = options["max_val"]
+        self.window = options["window"]
 
     def call(self, y_true: Any, y_pred: Any) -> Any:
-        return ssim_l1_loss(
+        return ssim_l1_loss.unchecked(
             y_true, y_pred, alpha=self.alpha, max_val=self.max_val, window=self.window
         )
 

@@ -28,7 +28,8 @@ from keras.src.backend import (
     set_keras_mask,
 )  # what keras.losses.circle uses; not public
 
-from course_lib.losses.metric_learning import MININGS, check_margin, check_mining
+from course_lib.losses import metric_learning as numpy_losses
+from course_lib.losses._validation import validates_options
 
 __all__ = [
     "AdaptiveTriplet",
@@ -114,6 +115,7 @@ def _with_anchor_mask(values, positive, negative):
     return values
 
 
+@validates_options(**numpy_losses.contrastive.option_checks)
 def contrastive(y_true, y_pred, margin=1.0):
     r"""Per-pair contrastive loss :math:`y d^2 + (1-y)[m-d]_+^2` (1 = similar pair).
 
@@ -129,10 +131,10 @@ def contrastive(y_true, y_pred, margin=1.0):
     return y_true * squared + (1.0 - y_true) * ops.square(ops.relu(margin - distance))
 
 
+@validates_options(**numpy_losses.triplet.option_checks)
 def triplet(y_true, y_pred, margin=0.2, mining="all"):
     """Per-anchor triplet loss on squared Euclidean distances; ``mining`` as in
     NumPy."""
-    mining = check_mining(mining)
     y_true, y_pred = _prepare(y_true, y_pred)
     distance = _squared_distances(y_pred)
     _, positive, negative = _masks(y_true, ops.shape(y_pred)[0])
@@ -145,6 +147,7 @@ def triplet(y_true, y_pred, margin=0.2, mining="all"):
     return _with_anchor_mask(values, positive, negative)
 
 
+@validates_options(**numpy_losses.quadruplet.option_checks)
 def quadruplet(y_true, y_pred, margin=0.2, margin2=0.1):
     """Per-anchor batch-hard quadruplet loss (Chen et al., 2017)."""
     y_true, y_pred = _prepare(y_true, y_pred)
@@ -167,9 +170,9 @@ def quadruplet(y_true, y_pred, margin=0.2, margin2=0.1):
     return _with_anchor_mask(first + second, positive, negative)
 
 
+@validates_options(**numpy_losses.adaptive_triplet.option_checks)
 def adaptive_triplet(y_true, y_pred, margin=0.2, mining="all"):
     """Per-anchor triplet loss with margins from the class centres (held constant)."""
-    mining = check_mining(mining, ("all", "hard"))
     y_true, y_pred = _prepare(y_true, y_pred)
     distance = _squared_distances(y_pred)
     same, positive, negative = _masks(y_true, ops.shape(y_pred)[0])
@@ -200,10 +203,10 @@ class _Wrapper(keras.losses.Loss):
         self, reduction="sum_over_batch_size", name=None, dtype=None, **options
     ):
         super().__init__(name=name, reduction=reduction, dtype=dtype)
-        self.options = options
+        self.options = type(self).fn.check_options(**options)
 
     def call(self, y_true, y_pred):
-        return type(self).fn(y_true, y_pred, **self.options)
+        return type(self).fn.unchecked(y_true, y_pred, **self.options)
 
     def get_config(self):
         return {**super().get_config(), **self.options}
@@ -222,7 +225,7 @@ class Contrastive(_Wrapper):
         name="contrastive",
         dtype=None,
     ):
-        super().__init__(reduction, name, dtype, margin=check_margin("margin", margin))
+        super().__init__(reduction, name, dtype, margin=margin)
 
 
 @keras.saving.register_keras_serializable(package="course_lib")
@@ -244,8 +247,8 @@ class Triplet(_Wrapper):
             reduction,
             name,
             dtype,
-            margin=check_margin("margin", margin),
-            mining=check_mining(mining, MININGS),
+            margin=margin,
+            mining=mining,
         )
 
 
@@ -268,8 +271,8 @@ class Quadruplet(_Wrapper):
             reduction,
             name,
             dtype,
-            margin=check_margin("margin", margin),
-            margin2=check_margin("margin2", margin2),
+            margin=margin,
+            margin2=margin2,
         )
 
 
@@ -292,6 +295,6 @@ class AdaptiveTriplet(_Wrapper):
             reduction,
             name,
             dtype,
-            margin=check_margin("margin", margin),
-            mining=check_mining(mining, ("all", "hard")),
+            margin=margin,
+            mining=mining,
         )

@@ -18,16 +18,14 @@ from typing import Any
 import keras
 from keras import ops
 
-from course_lib.losses._validation import (
-    EPSILON,
-    check_axis_argument,
-    check_bool,
-    check_interval,
-)
+from course_lib.losses import segmentation as numpy_losses
+from course_lib.losses._validation import validates_options
+from course_lib.losses.numerics import EPSILON
 
 __all__ = ["BCEDice", "bce_dice"]
 
 
+@validates_options(**numpy_losses.bce_dice.option_checks)
 def bce_dice(
     y_true: Any,
     y_pred: Any,
@@ -44,9 +42,6 @@ def bce_dice(
     >>> float(bce_dice([[1., 0.]], [[0.5, 0.5]], bce_weight=1.0))  # log 2
     0.6931...
     """
-    bce_weight = check_interval("bce_weight", bce_weight, 0.0, 1.0)
-    from_logits = check_bool("from_logits", from_logits)
-    axis = check_axis_argument(axis)
     y_pred = ops.convert_to_tensor(y_pred)
     y_true = ops.cast(y_true, y_pred.dtype)
     if from_logits:
@@ -81,12 +76,15 @@ class BCEDice(keras.losses.Loss):
         dtype: Any = None,
     ) -> None:
         super().__init__(name=name, reduction=reduction, dtype=dtype)
-        self.bce_weight = check_interval("bce_weight", bce_weight, 0.0, 1.0)
-        self.from_logits = check_bool("from_logits", from_logits)
-        self.axis = check_axis_argument(axis)
+        options = bce_dice.check_options(
+            bce_weight=bce_weight, from_logits=from_logits, axis=axis
+        )
+        self.bce_weight = options["bce_weight"]
+        self.from_logits = options["from_logits"]
+        self.axis = options["axis"]
 
     def call(self, y_true: Any, y_pred: Any) -> Any:
-        return bce_dice(
+        return bce_dice.unchecked(
             y_true,
             y_pred,
             bce_weight=self.bce_weight,

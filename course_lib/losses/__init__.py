@@ -3,7 +3,7 @@ constructor keywords, defaults, reductions and ``sample_weight`` behaviour.
 
 Functions (``binary_crossentropy``, ``huber``, ...) return one value per sample;
 classes (``BinaryCrossentropy``, ``Huber``, ...) add ``sample_weight``, masks
-and the reduction, all handled in one place, :mod:`course_lib.losses._reduction`.
+and the reduction, all handled in one place, :mod:`course_lib.losses.reduction`.
 The maths the families share (sigmoid, softmax, the stable cross-entropies,
 squared distances, log-sum-exp) is public in :mod:`course_lib.losses.numerics`.
 
@@ -26,7 +26,7 @@ from course_lib.losses import segmentation as _segmentation
 from course_lib.losses import sequence as _sequence
 from course_lib.losses import similarity as _similarity
 from course_lib.losses._base import Loss, LossFunctionWrapper
-from course_lib.losses._reduction import REDUCTIONS, reduce_weighted_values
+from course_lib.losses.reduction import REDUCTIONS, reduce_weighted_values
 from course_lib.losses.classification_metrics import *  # noqa: F403
 from course_lib.losses.hinge import *  # noqa: F403
 from course_lib.losses.image import *  # noqa: F403

@@ -4,7 +4,7 @@ A loss class only *holds configuration*.  Calling it
 
 1. converts ``y_true`` and ``y_pred`` to floating arrays (``dtype`` rule below),
 2. calls :meth:`Loss.call`, which returns one value per sample,
-3. hands those values to :func:`~course_lib.losses._reduction.reduce_weighted_values`
+3. hands those values to :func:`~course_lib.losses.reduction.reduce_weighted_values`
    together with ``sample_weight``, the mask and the reduction.
 
 dtype rule: with ``dtype=None`` a float32 input is computed in float32 and a
@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
 
-from course_lib.losses._reduction import reduce_weighted_values, standardize_reduction
+from course_lib.losses.reduction import reduce_weighted_values, standardize_reduction
 from course_lib.losses._validation import align_ranks, as_float_array, result_dtype
 
 
@@ -105,11 +105,16 @@ class Loss:
 
 
 class LossFunctionWrapper(Loss):
-    """A :class:`Loss` whose :meth:`call` is a per-sample function plus fixed keywords.
+    """A :class:`Loss` whose :meth:`call` is a per-sample function plus fixed options.
 
-    Every built-in class is one of these: the class stores ``fn`` and its
-    keyword arguments, aligns the ranks of ``y_true`` and ``y_pred`` (a trailing
-    axis of size 1 may differ) and calls ``fn(y_true, y_pred, **kwargs)``.
+    Every built-in class is one of these.  The constructor checks the options
+    once, with the checks the function declares (see
+    :func:`~course_lib.losses._validation.validates_options`), and stores each
+    as an attribute of the same name (``Huber(delta=2.0).delta``).  A call
+    aligns the ranks of ``y_true`` and ``y_pred`` (a trailing axis of size 1
+    may differ) and runs the function *without* checking the options again.
+    Set options through the constructor: assigning an attribute later skips
+    its check.
     """
 
     def __init__(
@@ -118,22 +123,23 @@ class LossFunctionWrapper(Loss):
         reduction: str | None = "sum_over_batch_size",
         name: str | None = None,
         dtype: DTypeLike | None = None,
-        **kwargs: Any,
+        **options: Any,
     ) -> None:
         super().__init__(name=name, reduction=reduction, dtype=dtype)
         self.fn = fn
-        self._fn_kwargs = kwargs
+        check_options = getattr(fn, "check_options", dict)
+        self.option_names = tuple(options)
+        for option, value in check_options(**options).items():
+            setattr(self, option, value)
+
+    def options(self) -> dict[str, Any]:
+        """The options passed to :attr:`fn` on every call."""
+        return {option: getattr(self, option) for option in self.option_names}
 
     def call(self, y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
         y_true, y_pred = align_ranks(y_true, y_pred)
-        return self.fn(y_true, y_pred, **self._fn_kwargs)
+        unchecked = getattr(self.fn, "unchecked", self.fn)
+        return unchecked(y_true, y_pred, **self.options())
 
     def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), **self._fn_kwargs}
-
-    def __getattr__(self, name: str) -> Any:
-        # Expose the loss' own options as attributes, e.g. ``Huber().delta``.
-        kwargs = self.__dict__.get("_fn_kwargs", {})
-        if name in kwargs:
-            return kwargs[name]
-        raise AttributeError(f"{type(self).__name__!s} has no attribute {name!r}")
+        return {**super().get_config(), **self.options()}

@@ -1,20 +1,31 @@
 """Input checking shared by every loss and gradient.
 
-Each helper either returns a clean NumPy array or raises a ``TypeError`` /
+Each helper either returns a clean value or raises a ``TypeError`` /
 ``ValueError`` whose message names the offending argument and says what was
 expected.  Losses never see raw user input: they see the output of these
-helpers.
+helpers.  Every helper takes the value first and its name second,
+``check_real(value, "delta")``, ``as_float_array(y_pred, "y_pred")``.
+
+Arrays are checked on every call.  A loss' options (``delta``, ``from_logits``,
+...) are declared once with :func:`validates_options`: a direct call checks
+them, and a loss class checks them once, when it is built.
 """
 
 from __future__ import annotations
 
+import functools
+import inspect
+from collections.abc import Callable
 from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
 
-from course_lib.losses.numerics import EPSILON  # noqa: F401  (re-exported)
+#: A check of one option: ``(value, name) -> clean value``, raising on bad values.
+OptionCheck = Callable[[Any, str], Any]
+#: A loss function ``(y_true, y_pred, **options) -> one value per sample``.
+LossFunction = Callable[..., np.ndarray]
 
 _FLOAT_KINDS = "f"
 _NUMERIC_KINDS = "biuf"
@@ -138,32 +149,64 @@ def as_class_ids(y: ArrayLike, name: str, num_classes: int) -> np.ndarray:
     return ids
 
 
-def check_axis(axis: Any, ndim: int, name: str = "axis") -> int:
-    """Return ``axis`` as a non-negative int, or raise for bools and out-of-range
-    values."""
-    if isinstance(axis, bool) or not isinstance(axis, Integral):
+def check_int(value: Any, name: str) -> int:
+    """A genuine integer (``True`` is refused although Python counts it as ``1``)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(
+        value, (Integral, np.integer)
+    ):
         raise TypeError(
-            f"{name} must be an int; got {axis!r} of type {type(axis).__name__}."
+            f"{name} must be an int; got {value!r} of type {type(value).__name__}."
         )
-    if not -ndim <= axis < ndim:
-        raise ValueError(f"{name}={axis} is out of range for an input of rank {ndim}.")
-    return int(axis) % ndim
+    return int(value)
 
 
-def check_axes(axis: Any, ndim: int, name: str = "axis") -> tuple[int, ...] | None:
-    """Like :func:`check_axis` but also accepts ``None`` (all axes) or a tuple of
-    ints."""
-    if axis is None:
+#: An ``axis`` argument that may name several axes: ``None`` means all of them.
+Axis = int | tuple[int, ...] | None
+
+
+def check_axis(
+    value: Any, name: str = "axis", *, ndim: int | None = None, several: bool = False
+) -> Any:
+    """Validate an ``axis`` argument; with ``ndim``, also its range.
+
+    With ``several=False`` the axis is one int: returned as is, or as a
+    non-negative int when ``ndim`` is given.  With ``several=True`` it may also
+    be ``None`` (every axis) or a list or tuple of distinct ints.  Without
+    ``ndim`` (a loss class' constructor, before any input is seen) a tuple is
+    returned for a list, and the value is otherwise unchanged; with ``ndim`` the
+    result is ``None`` or a tuple of non-negative axes.
+
+    >>> check_axis(-1, ndim=3)
+    2
+    >>> check_axis([1, 2], several=True), check_axis(-1, ndim=3, several=True)
+    ((1, 2), (2,))
+    """
+    if not several:
+        axis = check_int(value, name)
+        if ndim is not None and not -ndim <= axis < ndim:
+            raise ValueError(
+                f"{name}={axis} is out of range for an input of rank {ndim}."
+            )
+        return axis if ndim is None else axis % ndim
+    if value is None:
         return None
-    if isinstance(axis, (tuple, list)):
-        axes = tuple(check_axis(a, ndim, name) for a in axis)
-        if len(set(axes)) != len(axes):
-            raise ValueError(f"{name}={axis!r} repeats an axis.")
-        return axes
-    return (check_axis(axis, ndim, name),)
+    items = tuple(value) if isinstance(value, (tuple, list)) else (value,)
+    if any(isinstance(a, bool) or not isinstance(a, Integral) for a in items):
+        raise TypeError(
+            f"{name} must be None, an int or a tuple of ints; got {value!r}."
+        )
+    if len(set(items)) != len(items):
+        raise ValueError(f"{name}={value!r} repeats an axis.")
+    items = tuple(int(a) for a in items)
+    if ndim is None:
+        return items if isinstance(value, (tuple, list)) else int(value)
+    axes = tuple(check_axis(a, name, ndim=ndim) for a in items)
+    if len(set(axes)) != len(axes):
+        raise ValueError(f"{name}={value!r} repeats an axis.")
+    return axes
 
 
-def check_real(name: str, value: Any) -> float:
+def check_real(value: Any, name: str) -> float:
     """Return ``value`` as a float; non-numbers (and bools) raise a ``TypeError``."""
     if isinstance(value, bool) or not isinstance(
         value, (Real, np.floating, np.integer)
@@ -175,17 +218,17 @@ def check_real(name: str, value: Any) -> float:
     return value
 
 
-def check_non_negative(name: str, value: Any) -> float:
+def check_non_negative(value: Any, name: str) -> float:
     """A finite real number ``>= 0``."""
-    value = check_real(name, value)
+    value = check_real(value, name)
     if value < 0:
         raise ValueError(f"{name} must be >= 0; got {value}.")
     return value
 
 
 def check_interval(
-    name: str,
     value: Any,
+    name: str,
     low: float,
     high: float,
     *,
@@ -194,7 +237,7 @@ def check_interval(
 ) -> float:
     """A finite real number in the interval given by ``low``, ``high`` and the open
     flags."""
-    value = check_real(name, value)
+    value = check_real(value, name)
     too_low = value <= low if low_open else value < low
     too_high = value >= high if high_open else value > high
     if too_low or too_high:
@@ -205,7 +248,21 @@ def check_interval(
     return value
 
 
-def check_bool(name: str, value: Any) -> bool:
+def in_interval(
+    low: float, high: float, *, low_open: bool = False, high_open: bool = False
+) -> OptionCheck:
+    """The check ``value -> check_interval(value, name, low, high, ...)``, for
+    :func:`validates_options`."""
+
+    def check(value: Any, name: str) -> float:
+        return check_interval(
+            value, name, low, high, low_open=low_open, high_open=high_open
+        )
+
+    return check
+
+
+def check_bool(value: Any, name: str) -> bool:
     """A genuine ``bool`` (``from_logits="no"`` is truthy and would silently flip the
     maths)."""
     if not isinstance(value, (bool, np.bool_)):
@@ -213,28 +270,70 @@ def check_bool(name: str, value: Any) -> bool:
     return bool(value)
 
 
-def check_axis_argument(axis: Any, name: str = "axis") -> int | tuple[int, ...] | None:
-    """Type-check an ``axis`` argument before the input's rank is known.
+def check_several_axes(value: Any, name: str) -> Axis:
+    """:func:`check_axis` with ``several=True`` and no rank, as an option check."""
+    return check_axis(value, name, several=True)
 
-    Accepts ``None``, an int, or a tuple/list of distinct ints (returned as a
-    tuple).  Loss classes call this in ``__init__`` so that ``axis="1"`` fails
-    at construction; the range is checked at call time by :func:`check_axes`.
 
-    >>> check_axis_argument([1, 2])
-    (1, 2)
+def validates_options(**checks: OptionCheck) -> Callable[[LossFunction], LossFunction]:
+    """Decorate a loss function so that its keyword options are checked.
+
+    ``checks`` maps each option's name to a check ``(value, name) -> value``
+    that returns the clean value or raises.  A direct call checks the options
+    it is given, then runs the undecorated function.  The decorated function
+    also carries
+
+    * ``check_options(**options)``, the clean options: what a loss class
+      calls once, in ``__init__``;
+    * ``unchecked``, the undecorated function: what the class calls with
+      options it has already checked;
+    * ``option_checks``, the checks, so that the loss' gradient can reuse them.
+
+    Only the options are checked here; the arrays are checked on every call,
+    by the function itself.
+
+    >>> @validates_options(delta=check_non_negative)
+    ... def scaled(y_true, y_pred, delta=1.0):
+    ...     return delta * (np.asarray(y_pred) - y_true)
+    >>> scaled(0.0, 2.0, delta=-1)
+    Traceback (most recent call last):
+    ...
+    ValueError: delta must be >= 0; got -1.0.
+    >>> scaled.check_options(delta=3)
+    {'delta': 3.0}
     """
-    if axis is None:
-        return None
-    items = tuple(axis) if isinstance(axis, (tuple, list)) else (axis,)
-    if any(isinstance(a, bool) or not isinstance(a, Integral) for a in items):
-        raise TypeError(
-            f"{name} must be None, an int or a tuple of ints; got {axis!r}."
-        )
-    if len(set(items)) != len(items):
-        raise ValueError(f"{name}={axis!r} repeats an axis.")
-    return (
-        tuple(int(a) for a in items) if isinstance(axis, (tuple, list)) else int(axis)
-    )
+
+    def decorate(fn: LossFunction) -> LossFunction:
+        signature = inspect.signature(fn)
+        unknown = set(checks) - set(signature.parameters)
+        if unknown:
+            raise TypeError(f"{fn.__name__} has no options {sorted(unknown)}.")
+
+        def check_options(**options: Any) -> dict[str, Any]:
+            return {
+                name: checks[name](value, name) if name in checks else value
+                for name, value in options.items()
+            }
+
+        @functools.wraps(fn)
+        def checked(*args: Any, **kwargs: Any) -> np.ndarray:
+            try:
+                bound = signature.bind(*args, **kwargs)
+            except TypeError:  # let Python word the mistake, as for any function
+                return fn(*args, **kwargs)
+            bound.arguments.update(
+                check_options(
+                    **{k: v for k, v in bound.arguments.items() if k in checks}
+                )
+            )
+            return fn(*bound.args, **bound.kwargs)
+
+        checked.check_options = check_options  # type: ignore[attr-defined]
+        checked.unchecked = fn  # type: ignore[attr-defined]
+        checked.option_checks = dict(checks)  # type: ignore[attr-defined]
+        return checked
+
+    return decorate
 
 
 def as_integer_labels(x: ArrayLike, name: str) -> np.ndarray:

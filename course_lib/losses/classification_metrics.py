@@ -39,35 +39,19 @@ from numpy.typing import ArrayLike, DTypeLike
 
 from course_lib.losses._base import LossFunctionWrapper
 from course_lib.losses._validation import (
-    EPSILON,
+    Axis,
     as_pair,
-    check_axis_argument,
+    check_axis,
     check_non_negative,
+    check_several_axes,
+    validates_options,
 )
-from course_lib.losses.segmentation import Axis, summed_axes
+from course_lib.losses.numerics import EPSILON, soft_counts
 
 __all__ = ["SoftFBeta", "soft_fbeta"]
 
 
-def soft_counts(
-    y_true: np.ndarray,
-    y_pred: np.ndarray,
-    axes: tuple[int, ...] | None,
-    keepdims: bool = False,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The soft true positives, false positives and false negatives, summed over
-    ``axes``.
-
-    >>> y, p = np.array([1., 1., 0.]), np.array([0.9, 0.2, 0.4])
-    >>> [float(c) for c in soft_counts(y, p, None)]  # TP, FP, FN
-    [1.1, 0.4, 0.9]
-    """
-    true_positives = np.sum(y_true * y_pred, axis=axes, keepdims=keepdims)
-    false_positives = np.sum((1.0 - y_true) * y_pred, axis=axes, keepdims=keepdims)
-    false_negatives = np.sum(y_true * (1.0 - y_pred), axis=axes, keepdims=keepdims)
-    return true_positives, false_positives, false_negatives
-
-
+@validates_options(beta=check_non_negative, axis=check_several_axes)
 def soft_fbeta(
     y_true: ArrayLike, y_pred: ArrayLike, beta: float = 1.0, axis: Axis = None
 ) -> np.ndarray:
@@ -106,9 +90,8 @@ def soft_fbeta(
     >>> soft_fbeta([[1., 0.], [1., 1.]], [[0.8, 0.4], [0.5, 1.]], axis=-1)
     array([0.27272743, 0.14285725], dtype=float32)
     """
-    beta = check_non_negative("beta", beta)
     y_true, y_pred = as_pair(y_true, y_pred)
-    axes = summed_axes(axis, y_pred.ndim)
+    axes = check_axis(axis, ndim=y_pred.ndim, several=True)
     true_positives, false_positives, false_negatives = soft_counts(y_true, y_pred, axes)
     precision = true_positives / (true_positives + false_positives + EPSILON)
     recall = true_positives / (true_positives + false_negatives + EPSILON)
@@ -139,8 +122,6 @@ class SoftFBeta(LossFunctionWrapper):
         axis: Axis = None,
         dtype: DTypeLike | None = None,
     ) -> None:
-        beta = check_non_negative("beta", beta)
-        axis = check_axis_argument(axis)
         super().__init__(
             soft_fbeta,
             reduction=reduction,

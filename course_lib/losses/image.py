@@ -51,10 +51,12 @@ from numpy.typing import ArrayLike, DTypeLike
 
 from course_lib.losses._base import LossFunctionWrapper
 from course_lib.losses._validation import (
+    OptionCheck,
     as_float_array,
     as_pair,
-    check_interval,
     check_real,
+    in_interval,
+    validates_options,
 )
 
 __all__ = [
@@ -78,7 +80,7 @@ def gaussian_window(size: int = 11, sigma: float = 1.5) -> np.ndarray:
     array([0.27406862, 0.45186276, 0.27406862])
     """
     size = _check_window_size(size)
-    sigma = check_real("sigma", sigma)
+    sigma = check_real(sigma, "sigma")
     if sigma <= 0:
         raise ValueError(f"sigma must be > 0; got {sigma}.")
     offsets = np.arange(size, dtype=np.float64) - (size - 1) / 2.0
@@ -123,14 +125,32 @@ def check_window(window: Any) -> np.ndarray:
     return weights / weights.sum()
 
 
-def check_max_val(max_val: Any) -> float:
+def check_max_val(value: Any, name: str = "max_val") -> float:
     """The dynamic range :math:`L > 0` of the images (1 for [0, 1], 255 for 8-bit)."""
-    max_val = check_real("max_val", max_val)
-    if max_val <= 0:
+    value = check_real(value, name)
+    if value <= 0:
         raise ValueError(
-            f"max_val must be > 0 (the dynamic range of the images); got {max_val}."
+            f"{name} must be > 0 (the dynamic range of the images); got {value}."
         )
-    return max_val
+    return value
+
+
+def check_window_option(value: Any, name: str = "window") -> Any:
+    """Check ``window`` with :func:`check_window` but keep it readable: an int
+    stays an int, an array becomes a list (what ``get_config`` shows)."""
+    check_window(value)
+    return (
+        value
+        if isinstance(value, Integral)
+        else np.asarray(value, dtype=np.float64).tolist()
+    )
+
+
+#: The options of the SSIM index and of both SSIM losses.
+SSIM_OPTIONS: dict[str, OptionCheck] = {
+    "max_val": check_max_val,
+    "window": check_window_option,
+}
 
 
 def as_images(
@@ -196,6 +216,7 @@ def ssim_map(
     return values, terms
 
 
+@validates_options(**SSIM_OPTIONS)
 def ssim(
     y_true: ArrayLike, y_pred: ArrayLike, max_val: float = 1.0, window: Any = 7
 ) -> np.ndarray:
@@ -209,12 +230,13 @@ def ssim(
     >>> ssim(x, x, window=3)
     array([1.], dtype=float32)
     """
-    max_val, window = check_max_val(max_val), check_window(window)
+    window = check_window(window)  # the weights, summing to 1
     y_true, y_pred = as_images(y_true, y_pred, window)
     values, _ = ssim_map(y_true, y_pred, max_val, window)
     return np.mean(values, axis=(1, 2, 3))
 
 
+@validates_options(**SSIM_OPTIONS)
 def ssim_loss(
     y_true: ArrayLike, y_pred: ArrayLike, max_val: float = 1.0, window: Any = 7
 ) -> np.ndarray:
@@ -250,9 +272,10 @@ def ssim_loss(
     >>> ssim_loss(x, 1 - x, window=3)  # inverted contrast: correlation -1
     array([1.846...], dtype=float32)
     """
-    return 1 - ssim(y_true, y_pred, max_val=max_val, window=window)
+    return 1 - ssim.unchecked(y_true, y_pred, max_val=max_val, window=window)
 
 
+@validates_options(alpha=in_interval(0.0, 1.0), **SSIM_OPTIONS)
 def ssim_l1_loss(
     y_true: ArrayLike,
     y_pred: ArrayLike,
@@ -285,24 +308,13 @@ def ssim_l1_loss(
     >>> ssim_l1_loss(x, x + 0.1, window=3)  # 0.84 * 0.0198 + 0.16 * 0.1
     array([0.0326...], dtype=float32)
     """
-    alpha = check_interval("alpha", alpha, 0.0, 1.0)
-    max_val, window = check_max_val(max_val), check_window(window)
+    window = check_window(window)  # the weights, summing to 1
     y_true, y_pred = as_images(y_true, y_pred, window)
     structural = 1 - np.mean(
         ssim_map(y_true, y_pred, max_val, window)[0], axis=(1, 2, 3)
     )
     l1 = np.mean(np.abs(y_true - y_pred), axis=(1, 2, 3))
     return alpha * structural + (1 - alpha) * l1
-
-
-def _window_config(window: Any) -> Any:
-    """Validate ``window`` early; keep an int as it is (readable ``get_config``)."""
-    check_window(window)
-    return (
-        window
-        if isinstance(window, Integral)
-        else np.asarray(window, dtype=np.float64).tolist()
-    )
 
 
 class SSIMLoss(LossFunctionWrapper):
@@ -328,8 +340,8 @@ class SSIMLoss(LossFunctionWrapper):
             reduction=reduction,
             name=name,
             dtype=dtype,
-            max_val=check_max_val(max_val),
-            window=_window_config(window),
+            max_val=max_val,
+            window=window,
         )
 
 
@@ -357,7 +369,7 @@ class SSIML1Loss(LossFunctionWrapper):
             reduction=reduction,
             name=name,
             dtype=dtype,
-            alpha=check_interval("alpha", alpha, 0.0, 1.0),
-            max_val=check_max_val(max_val),
-            window=_window_config(window),
+            alpha=alpha,
+            max_val=max_val,
+            window=window,
         )

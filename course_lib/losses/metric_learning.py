@@ -31,7 +31,8 @@ adaptive-margin triplet loss.  Their Keras twins are in
 
 from __future__ import annotations
 
-from typing import NamedTuple
+import functools
+from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
@@ -41,8 +42,9 @@ from course_lib.losses._validation import (
     as_float_array,
     as_integer_labels,
     check_bool,
-    check_interval,
     check_non_negative,
+    in_interval,
+    validates_options,
 )
 from course_lib.losses.numerics import logsumexp, squared_distances
 
@@ -124,15 +126,6 @@ def as_circle_inputs(
     return labels, embeddings, ref_lab, ref_emb
 
 
-def check_circle_options(
-    gamma: float, margin: float, remove_diagonal: bool
-) -> tuple[float, float, bool]:
-    """``gamma >= 0``, ``margin`` in ``[0, 0.5)``, ``remove_diagonal`` a bool."""
-    gamma = check_non_negative("gamma", gamma)
-    margin = check_interval("margin", margin, 0.0, 0.5, high_open=True)
-    return gamma, margin, check_bool("remove_diagonal", remove_diagonal)
-
-
 def pair_masks(
     labels: np.ndarray, ref_labels: np.ndarray, remove_diagonal: bool
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -168,6 +161,11 @@ def circle_logits(
     )
 
 
+@validates_options(
+    gamma=check_non_negative,
+    margin=in_interval(0.0, 0.5, high_open=True),
+    remove_diagonal=check_bool,
+)
 def circle(
     y_true: ArrayLike,
     y_pred: ArrayLike,
@@ -222,9 +220,6 @@ def circle(
     >>> circle([0, 0, 1], y_pred, gamma=2.0)        # sample 2 has no positive pair
     array([0.54589..., 1.28417..., 0.        ], dtype=float32)
     """
-    gamma, margin, remove_diagonal = check_circle_options(
-        gamma, margin, remove_diagonal
-    )
     labels, embeddings, ref_labels, ref_embeddings = as_circle_inputs(
         y_true, y_pred, ref_labels, ref_embeddings
     )
@@ -257,9 +252,6 @@ class Circle(LossFunctionWrapper):
         name: str = "circle",
         dtype: DTypeLike | None = None,
     ) -> None:
-        gamma, margin, remove_diagonal = check_circle_options(
-            gamma, margin, remove_diagonal
-        )
         super().__init__(
             circle,
             reduction=reduction,
@@ -289,18 +281,19 @@ class Circle(LossFunctionWrapper):
 MININGS = ("all", "hard", "semi-hard")
 
 
-def check_margin(name: str, margin: float) -> float:
-    """A margin is a finite real number ``>= 0``."""
-    return check_non_negative(name, margin)
-
-
-def check_mining(mining: str, allowed: tuple[str, ...] = MININGS) -> str:
+def check_mining(
+    value: Any, name: str = "mining", allowed: tuple[str, ...] = MININGS
+) -> str:
     """``mining`` must be one of ``allowed`` (a string, compared exactly)."""
-    if not isinstance(mining, str):
-        raise TypeError(f"mining must be a string, one of {allowed}; got {mining!r}.")
-    if mining not in allowed:
-        raise ValueError(f"mining must be one of {allowed}; got {mining!r}.")
-    return mining
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a string, one of {allowed}; got {value!r}.")
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {allowed}; got {value!r}.")
+    return value
+
+
+#: ``adaptive_triplet`` mines all or the hardest triplets only.
+check_all_or_hard = functools.partial(check_mining, allowed=("all", "hard"))
 
 
 def as_batch_inputs(
@@ -419,6 +412,7 @@ def adaptive_margins(
     return np.full_like(centre_distance, margin), centre_distance
 
 
+@validates_options(margin=check_non_negative)
 def contrastive(
     y_true: ArrayLike, y_pred: ArrayLike, margin: float = 1.0
 ) -> np.ndarray:
@@ -455,7 +449,6 @@ def contrastive(
     >>> contrastive([1, 0], pairs)  # 1.0**2 and (1 - 0.5)**2
     array([1.  , 0.25], dtype=float32)
     """
-    margin = check_margin("margin", margin)
     pairs = as_float_array(y_pred, "y_pred")
     if pairs.ndim != 3 or pairs.shape[1] != 2:
         raise ValueError(
@@ -479,6 +472,7 @@ def contrastive(
     return labels * squared + (1 - labels) * shortfall**2
 
 
+@validates_options(margin=check_non_negative, mining=check_mining)
 def triplet(
     y_true: ArrayLike, y_pred: ArrayLike, margin: float = 0.2, mining: str = "all"
 ) -> np.ndarray:
@@ -526,8 +520,6 @@ def triplet(
     >>> print(triplet([0, 0, 1, 1], y_pred, mining="hard").round(4))
     [0.05 0.4 0.35 0.15]
     """
-    margin = check_margin("margin", margin)
-    mining = check_mining(mining)
     labels, embeddings = as_batch_inputs(y_true, y_pred)
     distance = squared_distances(embeddings)
     positive, negative = same_label_masks(labels)
@@ -593,6 +585,7 @@ def quadruplet_parts(
     )
 
 
+@validates_options(margin=check_non_negative, margin2=check_non_negative)
 def quadruplet(
     y_true: ArrayLike, y_pred: ArrayLike, margin: float = 0.2, margin2: float = 0.1
 ) -> np.ndarray:
@@ -637,13 +630,12 @@ def quadruplet(
     >>> print(quadruplet([0, 0, 1, 1, 2], y_pred, margin2=1.0).round(4))
     [0.3  0.65 0.55 0.35 0.  ]
     """
-    margin = check_margin("margin", margin)
-    margin2 = check_margin("margin2", margin2)
     labels, embeddings = as_batch_inputs(y_true, y_pred)
     dtype = embeddings.dtype.type
     return quadruplet_parts(labels, embeddings, dtype(margin), dtype(margin2)).values
 
 
+@validates_options(margin=check_non_negative, mining=check_all_or_hard)
 def adaptive_triplet(
     y_true: ArrayLike, y_pred: ArrayLike, margin: float = 0.2, mining: str = "all"
 ) -> np.ndarray:
@@ -682,8 +674,6 @@ def adaptive_triplet(
     >>> print(adaptive_triplet([0, 0, 1, 1, 2], y_pred).round(4))
     [0.     0.1198 0.0766 0.0099 0.    ]
     """
-    margin = check_margin("margin", margin)
-    mining = check_mining(mining, ("all", "hard"))
     labels, embeddings = as_batch_inputs(y_true, y_pred)
     distance = squared_distances(embeddings)
     positive, negative = same_label_masks(labels)
@@ -718,7 +708,6 @@ class Contrastive(LossFunctionWrapper):
         name: str = "contrastive",
         dtype: DTypeLike | None = None,
     ) -> None:
-        margin = check_margin("margin", margin)
         super().__init__(
             contrastive, reduction=reduction, name=name, dtype=dtype, margin=margin
         )
@@ -741,7 +730,6 @@ class Triplet(_AnchorLoss):
         name: str = "triplet",
         dtype: DTypeLike | None = None,
     ) -> None:
-        margin, mining = check_margin("margin", margin), check_mining(mining)
         super().__init__(
             triplet,
             reduction=reduction,
@@ -770,10 +758,6 @@ class Quadruplet(_AnchorLoss):
         name: str = "quadruplet",
         dtype: DTypeLike | None = None,
     ) -> None:
-        margin, margin2 = (
-            check_margin("margin", margin),
-            check_margin("margin2", margin2),
-        )
         super().__init__(
             quadruplet,
             reduction=reduction,
@@ -801,10 +785,6 @@ class AdaptiveTriplet(_AnchorLoss):
         name: str = "adaptive_triplet",
         dtype: DTypeLike | None = None,
     ) -> None:
-        margin, mining = (
-            check_margin("margin", margin),
-            check_mining(mining, ("all", "hard")),
-        )
         super().__init__(
             adaptive_triplet,
             reduction=reduction,

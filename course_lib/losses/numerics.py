@@ -2,7 +2,8 @@
 
 Every loss family and its hand-written gradient use these functions: the
 sigmoid and softmax, the clipping Keras applies before a logarithm, the binary
-cross-entropy in both forms, squared distances and the log-sum-exp trick.
+cross-entropy in both forms, squared distances, the log-sum-exp trick, the
+floored norm of the cosine similarity and the soft counts of the overlap losses.
 They take clean arrays (the losses validate their inputs first) and return
 arrays; none of them checks its arguments.
 
@@ -29,6 +30,8 @@ __all__ = [
     "squared_distances",
     "take_class",
     "shift",
+    "floored_norm",
+    "soft_counts",
 ]
 
 #: ``keras.config.epsilon()``: the constant Keras uses to clip probabilities.
@@ -74,8 +77,8 @@ def sigmoid(z: np.ndarray) -> np.ndarray:
 
 
 def softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
-    """Softmax ``exp(z_j) / sum_k exp(z_k)`` along ``axis``; subtracting the maximum
-    first avoids overflow.
+    r"""Softmax :math:`e^{z_j} / \sum_k e^{z_k}` along ``axis``; subtracting the
+    maximum first avoids overflow.
 
     Examples
     --------
@@ -182,3 +185,37 @@ def shift(x: np.ndarray, k: int) -> np.ndarray:
     else:
         out[..., :k] = x[..., -k:]
     return out
+
+
+def floored_norm(x: np.ndarray, axes: tuple[int, ...] | None) -> np.ndarray:
+    r"""The L2 norm over ``axes`` (kept as size-1 axes), floored at :math:`\epsilon`.
+
+    .. math:: n(x) = \max\bigl(\lVert x \rVert_2,\ \epsilon\bigr),
+              \qquad \epsilon = 10^{-7}
+
+    Dividing by :math:`n(x)` is Keras' ``x * min(rsqrt(sum x^2), 1/eps)``.
+
+    >>> floored_norm(np.array([[3., 4.], [0., 0.]]), (1,))
+    array([[5.e+00],
+           [1.e-07]])
+    """
+    return np.maximum(np.sqrt(np.sum(np.square(x), axis=axes, keepdims=True)), EPSILON)
+
+
+def soft_counts(
+    y_true: np.ndarray,
+    y_pred: np.ndarray,
+    axes: tuple[int, ...] | None,
+    keepdims: bool = False,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    r"""The soft true positives, false positives and false negatives, summed over
+    ``axes``: :math:`\sum y p`, :math:`\sum (1-y) p` and :math:`\sum y (1-p)`.
+
+    >>> y, p = np.array([1., 1., 0.]), np.array([0.9, 0.2, 0.4])
+    >>> [float(c) for c in soft_counts(y, p, None)]  # TP, FP, FN
+    [1.1, 0.4, 0.9]
+    """
+    true_positives = np.sum(y_true * y_pred, axis=axes, keepdims=keepdims)
+    false_positives = np.sum((1.0 - y_true) * y_pred, axis=axes, keepdims=keepdims)
+    false_negatives = np.sum(y_true * (1.0 - y_pred), axis=axes, keepdims=keepdims)
+    return true_positives, false_positives, false_negatives

@@ -50,7 +50,6 @@ Where we deliberately differ from Keras
 
 from __future__ import annotations
 
-from numbers import Integral
 from typing import Any
 
 import numpy as np
@@ -58,14 +57,17 @@ from numpy.typing import ArrayLike, DTypeLike
 
 from course_lib.losses._base import LossFunctionWrapper
 from course_lib.losses._validation import (
+    OptionCheck,
     as_class_ids,
     as_float_array,
     as_numeric_array,
     as_pair,
     check_axis,
     check_bool,
-    check_interval,
+    check_int,
     check_non_negative,
+    in_interval,
+    validates_options,
 )
 from course_lib.losses.numerics import (
     EPSILON,
@@ -95,38 +97,24 @@ __all__ = [
 # --------------------------------------------------------------------------------------
 
 
-def _check_int(name: str, value: Any) -> int:
-    """A genuine integer (``True`` is refused although Python counts it as ``1``)."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(
-        value, (Integral, np.integer)
-    ):
-        raise TypeError(
-            f"{name} must be an int; got {value!r} of type {type(value).__name__}."
-        )
-    return int(value)
+def check_ignore_class(value: Any, name: str = "ignore_class") -> int | None:
+    """``None`` (no class ignored) or the int label to leave out."""
+    return None if value is None else check_int(value, name)
 
 
-def check_crossentropy_options(
-    from_logits: Any, label_smoothing: Any
-) -> tuple[bool, float]:
-    """Validate the two options every cross-entropy shares."""
-    from_logits = check_bool("from_logits", from_logits)
-    return from_logits, check_interval("label_smoothing", label_smoothing, 0.0, 1.0)
-
-
-def check_focal_options(alpha: Any, gamma: Any) -> tuple[float, float]:
-    """Validate the focal loss' balance ``alpha`` in [0, 1] and focusing power
-    ``gamma >= 0``."""
-    return check_interval("alpha", alpha, 0.0, 1.0), check_non_negative("gamma", gamma)
-
-
-def check_q(q: Any) -> float:
-    """GCE's ``q`` in (0, 1]: ``q -> 0`` is cross-entropy (a limit, not a value)."""
-    return check_interval("q", q, 0.0, 1.0, low_open=True)
-
-
-def check_ignore_class(ignore_class: Any) -> int | None:
-    return None if ignore_class is None else _check_int("ignore_class", ignore_class)
+#: The options every cross-entropy shares, with their checks: ``from_logits`` a
+#: bool, ``label_smoothing`` in [0, 1] and ``axis`` an int (its range depends on
+#: the input, so it is checked again on every call).
+CROSSENTROPY_OPTIONS: dict[str, OptionCheck] = {
+    "from_logits": check_bool,
+    "label_smoothing": in_interval(0.0, 1.0),
+    "axis": check_axis,
+}
+#: The focal losses' balance ``alpha`` in [0, 1] and focusing power ``gamma >= 0``.
+FOCAL_OPTIONS: dict[str, OptionCheck] = {
+    "alpha": in_interval(0.0, 1.0),
+    "gamma": check_non_negative,
+}
 
 
 def _smooth_binary(y: np.ndarray, label_smoothing: float) -> np.ndarray:
@@ -148,7 +136,7 @@ def as_binary_inputs(
     """Validated, smoothed targets, predictions and the (non-negative) axis of the
     mean."""
     y_true, y_pred = as_pair(y_true, y_pred)
-    axis = check_axis(axis, y_pred.ndim)
+    axis = check_axis(axis, ndim=y_pred.ndim)
     return _smooth_binary(y_true, label_smoothing), y_pred, axis
 
 
@@ -157,7 +145,7 @@ def as_categorical_inputs(
 ) -> tuple[np.ndarray, np.ndarray, int]:
     """Like :func:`as_binary_inputs`, refusing a class axis of a single class."""
     y_true, y_pred = as_pair(y_true, y_pred)
-    axis = check_axis(axis, y_pred.ndim)
+    axis = check_axis(axis, ndim=y_pred.ndim)
     if y_pred.shape[axis] == 1:
         raise ValueError(
             f"{loss} needs at least 2 classes along axis {axis}; y_pred has shape "
@@ -184,7 +172,7 @@ def as_label_inputs(
         raise ValueError(
             "y_pred must hold one score per class along its last axis; got a scalar."
         )
-    if check_axis(axis, y_pred.ndim) != y_pred.ndim - 1:
+    if check_axis(axis, ndim=y_pred.ndim) != y_pred.ndim - 1:
         raise ValueError(
             "Only the last axis can hold the classes (axis=-1); "
             f"got axis={axis} for y_pred of rank {y_pred.ndim}. "
@@ -213,6 +201,7 @@ def as_label_inputs(
 # --------------------------------------------------------------------------------------
 
 
+@validates_options(**CROSSENTROPY_OPTIONS)
 def binary_crossentropy(
     y_true: ArrayLike,
     y_pred: ArrayLike,
@@ -254,9 +243,6 @@ def binary_crossentropy(
     >>> binary_crossentropy([[0.]], [[100.]], from_logits=True)
     array([100.], dtype=float32)
     """
-    from_logits, label_smoothing = check_crossentropy_options(
-        from_logits, label_smoothing
-    )
     y, y_pred, axis = as_binary_inputs(y_true, y_pred, label_smoothing, axis)
     if from_logits:
         values = bce_from_logits(y, y_pred)
@@ -265,6 +251,9 @@ def binary_crossentropy(
     return np.mean(values, axis=axis)
 
 
+@validates_options(
+    apply_class_balancing=check_bool, **FOCAL_OPTIONS, **CROSSENTROPY_OPTIONS
+)
 def binary_focal_crossentropy(
     y_true: ArrayLike,
     y_pred: ArrayLike,
@@ -319,11 +308,6 @@ def binary_focal_crossentropy(
     ...                           gamma=2.0)
     array([0.32986468, 0.20579839], dtype=float32)
     """
-    apply_class_balancing = check_bool("apply_class_balancing", apply_class_balancing)
-    alpha, gamma = check_focal_options(alpha, gamma)
-    from_logits, label_smoothing = check_crossentropy_options(
-        from_logits, label_smoothing
-    )
     y, y_pred, axis = as_binary_inputs(y_true, y_pred, label_smoothing, axis)
     if from_logits:
         p = sigmoid(y_pred)
@@ -338,6 +322,7 @@ def binary_focal_crossentropy(
     return np.mean(values, axis=axis)
 
 
+@validates_options(**CROSSENTROPY_OPTIONS)
 def categorical_crossentropy(
     y_true: ArrayLike,
     y_pred: ArrayLike,
@@ -391,9 +376,6 @@ def categorical_crossentropy(
     ...                          [[0.05, 0.95, 0.], [0.1, 0.8, 0.1]])
     array([0.05129331, 2.3025851 ], dtype=float32)
     """
-    from_logits, label_smoothing = check_crossentropy_options(
-        from_logits, label_smoothing
-    )
     y, y_pred, axis = as_categorical_inputs(
         y_true, y_pred, label_smoothing, axis, "categorical_crossentropy"
     )
@@ -406,6 +388,7 @@ def categorical_crossentropy(
     return -np.sum(y * log_q, axis=axis)
 
 
+@validates_options(**FOCAL_OPTIONS, **CROSSENTROPY_OPTIONS)
 def categorical_focal_crossentropy(
     y_true: ArrayLike,
     y_pred: ArrayLike,
@@ -460,10 +443,6 @@ def categorical_focal_crossentropy(
     ...                                [[0.05, 0.9, 0.05], [0.1, 0.85, 0.05]])
     array([2.6340...e-04, 6.7591...e-01], dtype=float32)
     """
-    alpha, gamma = check_focal_options(alpha, gamma)
-    from_logits, label_smoothing = check_crossentropy_options(
-        from_logits, label_smoothing
-    )
     y, y_pred, axis = as_categorical_inputs(
         y_true, y_pred, label_smoothing, axis, "categorical_focal_crossentropy"
     )
@@ -472,6 +451,9 @@ def categorical_focal_crossentropy(
     return np.sum(alpha * (1.0 - q) ** gamma * (-y * np.log(q)), axis=axis)
 
 
+@validates_options(
+    from_logits=check_bool, ignore_class=check_ignore_class, axis=check_axis
+)
 def sparse_categorical_crossentropy(
     y_true: ArrayLike,
     y_pred: ArrayLike,
@@ -515,8 +497,6 @@ def sparse_categorical_crossentropy(
     ...                                 ignore_class=-1)
     array([0.0512934, 0.       ], dtype=float32)
     """
-    from_logits = check_bool("from_logits", from_logits)
-    ignore_class = check_ignore_class(ignore_class)
     ids, valid, y_pred = as_label_inputs(y_true, y_pred, ignore_class, axis)
     if from_logits:
         values = -take_class(log_softmax(y_pred, -1), ids)
@@ -526,6 +506,7 @@ def sparse_categorical_crossentropy(
     return np.where(valid, values, 0.0)
 
 
+@validates_options(q=in_interval(0.0, 1.0, low_open=True))
 def categorical_generalized_cross_entropy(
     y_true: ArrayLike, y_pred: ArrayLike, q: float
 ) -> np.ndarray:
@@ -555,7 +536,6 @@ def categorical_generalized_cross_entropy(
     ...     [1, 0], [[0.2, 0.5, 0.3], [0.64, 0.3, 0.06]], q=0.5)
     array([0.585786, 0.4], dtype=float32)
     """
-    q = check_q(q)
     ids, _, y_pred = as_label_inputs(y_true, y_pred)
     return (1.0 - take_class(y_pred, ids) ** q) / q
 
@@ -629,13 +609,10 @@ class BinaryCrossentropy(LossFunctionWrapper):
         name: str = "binary_crossentropy",
         dtype: DTypeLike | None = None,
     ) -> None:
-        from_logits, label_smoothing = check_crossentropy_options(
-            from_logits, label_smoothing
-        )
         super().__init__(
             binary_crossentropy, reduction=reduction, name=name, dtype=dtype,
             from_logits=from_logits, label_smoothing=label_smoothing,
-            axis=_check_int("axis", axis),
+            axis=axis,
         )  # fmt: skip
 
 
@@ -660,18 +637,11 @@ class BinaryFocalCrossentropy(LossFunctionWrapper):
         name: str = "binary_focal_crossentropy",
         dtype: DTypeLike | None = None,
     ) -> None:
-        apply_class_balancing = check_bool(
-            "apply_class_balancing", apply_class_balancing
-        )
-        alpha, gamma = check_focal_options(alpha, gamma)
-        from_logits, label_smoothing = check_crossentropy_options(
-            from_logits, label_smoothing
-        )
         super().__init__(
             binary_focal_crossentropy, reduction=reduction, name=name, dtype=dtype,
             apply_class_balancing=apply_class_balancing, alpha=alpha, gamma=gamma,
             from_logits=from_logits, label_smoothing=label_smoothing,
-            axis=_check_int("axis", axis),
+            axis=axis,
         )  # fmt: skip
 
 
@@ -694,13 +664,10 @@ class CategoricalCrossentropy(LossFunctionWrapper):
         name: str = "categorical_crossentropy",
         dtype: DTypeLike | None = None,
     ) -> None:
-        from_logits, label_smoothing = check_crossentropy_options(
-            from_logits, label_smoothing
-        )
         super().__init__(
             categorical_crossentropy, reduction=reduction, name=name, dtype=dtype,
             from_logits=from_logits, label_smoothing=label_smoothing,
-            axis=_check_int("axis", axis),
+            axis=axis,
         )  # fmt: skip
 
 
@@ -725,14 +692,10 @@ class CategoricalFocalCrossentropy(LossFunctionWrapper):
         name: str = "categorical_focal_crossentropy",
         dtype: DTypeLike | None = None,
     ) -> None:
-        alpha, gamma = check_focal_options(alpha, gamma)
-        from_logits, label_smoothing = check_crossentropy_options(
-            from_logits, label_smoothing
-        )
         super().__init__(
             categorical_focal_crossentropy, reduction=reduction, name=name, dtype=dtype,
             alpha=alpha, gamma=gamma, from_logits=from_logits,
-            label_smoothing=label_smoothing, axis=_check_int("axis", axis),
+            label_smoothing=label_smoothing, axis=axis,
         )  # fmt: skip
 
 
@@ -763,9 +726,8 @@ class SparseCategoricalCrossentropy(LossFunctionWrapper):
         super().__init__(
             sparse_categorical_crossentropy,
             reduction=reduction, name=name, dtype=dtype,
-            from_logits=check_bool("from_logits", from_logits),
-            ignore_class=check_ignore_class(ignore_class),
-            axis=_check_int("axis", axis),
+            from_logits=from_logits, ignore_class=ignore_class,
+            axis=axis,
         )  # fmt: skip
 
     def output_mask(
@@ -797,7 +759,7 @@ class CategoricalGeneralizedCrossEntropy(LossFunctionWrapper):
     ) -> None:
         super().__init__(
             categorical_generalized_cross_entropy,
-            reduction=reduction, name=name, dtype=dtype, q=check_q(q),
+            reduction=reduction, name=name, dtype=dtype, q=q,
         )  # fmt: skip
 
 

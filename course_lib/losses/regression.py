@@ -2,7 +2,7 @@ r"""Regression losses: how far is a real-valued prediction from its target?
 
 Each function returns one value per sample by averaging over the last axis,
 so ``y`` of shape ``(batch, d)`` gives ``(batch,)``.  Each class wraps its
-function and adds ``sample_weight`` and the reduction (see ``_reduction.py``).
+function and adds ``sample_weight`` and the reduction (see ``reduction.py``).
 
 =========================  ===========================  ==========================
 loss                       first-principles origin      minimiser of the expected loss
@@ -22,7 +22,12 @@ import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
 
 from course_lib.losses._base import LossFunctionWrapper
-from course_lib.losses._validation import EPSILON, as_pair, check_non_negative
+from course_lib.losses._validation import (
+    as_pair,
+    check_non_negative,
+    validates_options,
+)
+from course_lib.losses.numerics import EPSILON
 
 __all__ = [
     "MeanSquaredError", "mean_squared_error",
@@ -114,6 +119,7 @@ def mean_squared_logarithmic_error(y_true: ArrayLike, y_pred: ArrayLike) -> np.n
     return np.mean(np.square(log_ratio), axis=-1)
 
 
+@validates_options(delta=check_non_negative)
 def huber(y_true: ArrayLike, y_pred: ArrayLike, delta: float = 1.0) -> np.ndarray:
     r"""Huber loss over the last axis.
 
@@ -140,7 +146,6 @@ def huber(y_true: ArrayLike, y_pred: ArrayLike, delta: float = 1.0) -> np.ndarra
     >>> huber([[0., 1.], [0., 0.]], [[0.5, -1.], [2., 0.]])
     array([0.8125, 0.75  ], dtype=float32)
     """
-    delta = check_non_negative("delta", delta)
     y_true, y_pred = as_pair(y_true, y_pred)
     error = y_pred - y_true
     abs_error = np.abs(error)
@@ -260,7 +265,6 @@ class Huber(LossFunctionWrapper):
         name: str = "huber_loss",
         dtype: DTypeLike | None = None,
     ) -> None:
-        delta = check_non_negative("delta", delta)
         super().__init__(
             huber, reduction=reduction, name=name, dtype=dtype, delta=delta
         )

@@ -29,15 +29,17 @@ from numpy.typing import ArrayLike, DTypeLike
 
 from course_lib.losses._base import LossFunctionWrapper
 from course_lib.losses._validation import (
-    EPSILON,
+    Axis,
     as_pair,
-    check_axes,
-    check_axis_argument,
+    check_axis,
     check_bool,
-    check_interval,
     check_non_negative,
+    check_several_axes,
+    in_interval,
+    validates_options,
 )
 from course_lib.losses.numerics import (
+    EPSILON,
     bce_from_logits,
     bce_from_probabilities,
     sigmoid,
@@ -45,18 +47,8 @@ from course_lib.losses.numerics import (
 
 __all__ = ["Dice", "dice", "Tversky", "tversky", "BCEDice", "bce_dice"]
 
-Axis = int | tuple[int, ...] | None
 
-
-def summed_axes(axis: Axis, ndim: int) -> tuple[int, ...] | None:
-    """Validate ``axis`` against an input of rank ``ndim``; ``None`` means all axes.
-
-    >>> summed_axes(-1, 3), summed_axes(None, 3)
-    ((2,), None)
-    """
-    return check_axes(check_axis_argument(axis), ndim)
-
-
+@validates_options(axis=check_several_axes)
 def dice(y_true: ArrayLike, y_pred: ArrayLike, axis: Axis = None) -> np.ndarray:
     r"""Soft Dice loss over ``axis`` (all axes by default).
 
@@ -86,12 +78,15 @@ def dice(y_true: ArrayLike, y_pred: ArrayLike, axis: Axis = None) -> np.ndarray:
     array([0.3333333, 0.       ], dtype=float32)
     """
     y_true, y_pred = as_pair(y_true, y_pred)
-    axes = summed_axes(axis, y_pred.ndim)
+    axes = check_axis(axis, ndim=y_pred.ndim, several=True)
     overlap = np.sum(y_true * y_pred, axis=axes)
     total = np.sum(y_true, axis=axes) + np.sum(y_pred, axis=axes) + EPSILON
     return 1.0 - 2.0 * overlap / total
 
 
+@validates_options(
+    alpha=check_non_negative, beta=check_non_negative, axis=check_several_axes
+)
 def tversky(
     y_true: ArrayLike,
     y_pred: ArrayLike,
@@ -132,10 +127,8 @@ def tversky(
     >>> tversky([1., 1., 1.], [0.4, 0.4, 0.4], alpha=0.9, beta=0.1)
     np.float32(0.5744681)
     """
-    alpha = check_non_negative("alpha", alpha)
-    beta = check_non_negative("beta", beta)
     y_true, y_pred = as_pair(y_true, y_pred)
-    axes = summed_axes(axis, y_pred.ndim)
+    axes = check_axis(axis, ndim=y_pred.ndim, several=True)
     overlap = np.sum(y_true * y_pred, axis=axes)
     missed = np.sum(y_true * (1.0 - y_pred), axis=axes)
     spurious = np.sum((1.0 - y_true) * y_pred, axis=axes)
@@ -160,7 +153,6 @@ class Dice(LossFunctionWrapper):
         axis: Axis = None,
         dtype: DTypeLike | None = None,
     ) -> None:
-        axis = check_axis_argument(axis)
         super().__init__(dice, reduction=reduction, name=name, dtype=dtype, axis=axis)
 
 
@@ -183,9 +175,6 @@ class Tversky(LossFunctionWrapper):
         axis: Axis = None,
         dtype: DTypeLike | None = None,
     ) -> None:
-        alpha = check_non_negative("alpha", alpha)
-        beta = check_non_negative("beta", beta)
-        axis = check_axis_argument(axis)
         super().__init__(
             tversky,
             reduction=reduction,
@@ -202,6 +191,9 @@ class Tversky(LossFunctionWrapper):
 # --------------------------------------------------------------------------------------
 
 
+@validates_options(
+    bce_weight=in_interval(0.0, 1.0), from_logits=check_bool, axis=check_several_axes
+)
 def bce_dice(
     y_true: ArrayLike,
     y_pred: ArrayLike,
@@ -252,10 +244,8 @@ def bce_dice(
     >>> bce_dice(y, p, bce_weight=0.0)
     np.float32(0.1636...)
     """
-    bce_weight = check_interval("bce_weight", bce_weight, 0.0, 1.0)
-    from_logits = check_bool("from_logits", from_logits)
     y_true, y_pred = as_pair(y_true, y_pred)
-    axes = summed_axes(axis, y_pred.ndim)
+    axes = check_axis(axis, ndim=y_pred.ndim, several=True)
     if from_logits:
         bce = bce_from_logits(y_true, y_pred)
         y_pred = sigmoid(y_pred)
@@ -288,9 +278,6 @@ class BCEDice(LossFunctionWrapper):
         axis: Axis = None,
         dtype: DTypeLike | None = None,
     ) -> None:
-        bce_weight = check_interval("bce_weight", bce_weight, 0.0, 1.0)
-        from_logits = check_bool("from_logits", from_logits)
-        axis = check_axis_argument(axis)
         super().__init__(
             bce_dice,
             reduction=reduction,

@@ -22,30 +22,17 @@ from numpy.typing import ArrayLike, DTypeLike
 
 from course_lib.losses._base import LossFunctionWrapper
 from course_lib.losses._validation import (
-    EPSILON,
     as_pair,
-    check_axes,
-    check_axis_argument,
+    check_axis,
+    check_several_axes,
+    validates_options,
 )
+from course_lib.losses.numerics import floored_norm
 
 __all__ = ["CosineSimilarity", "cosine_similarity"]
 
 
-def floored_norm(x: np.ndarray, axes: tuple[int, ...] | None) -> np.ndarray:
-    r"""The L2 norm over ``axes`` (kept as size-1 axes), floored at :math:`\epsilon`.
-
-    .. math:: n(x) = \max\bigl(\lVert x \rVert_2,\ \epsilon\bigr),
-              \qquad \epsilon = 10^{-7}
-
-    Dividing by :math:`n(x)` is Keras' ``x * min(rsqrt(sum x^2), 1/eps)``.
-
-    >>> floored_norm(np.array([[3., 4.], [0., 0.]]), (1,))
-    array([[5.e+00],
-           [1.e-07]])
-    """
-    return np.maximum(np.sqrt(np.sum(np.square(x), axis=axes, keepdims=True)), EPSILON)
-
-
+@validates_options(axis=check_several_axes)
 def cosine_similarity(
     y_true: ArrayLike, y_pred: ArrayLike, axis: int | tuple[int, ...] | None = -1
 ) -> np.ndarray:
@@ -79,7 +66,7 @@ def cosine_similarity(
     array([-0.], dtype=float32)
     """
     y_true, y_pred = as_pair(y_true, y_pred)
-    axes = check_axes(check_axis_argument(axis), y_pred.ndim)
+    axes = check_axis(axis, ndim=y_pred.ndim, several=True)
     unit_true = y_true / floored_norm(y_true, axes)
     unit_pred = y_pred / floored_norm(y_pred, axes)
     return -np.sum(unit_true * unit_pred, axis=axes)
@@ -102,7 +89,6 @@ class CosineSimilarity(LossFunctionWrapper):
         name: str = "cosine_similarity",
         dtype: DTypeLike | None = None,
     ) -> None:
-        axis = check_axis_argument(axis)
         super().__init__(
             cosine_similarity, reduction=reduction, name=name, dtype=dtype, axis=axis
         )
