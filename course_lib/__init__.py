@@ -2,8 +2,9 @@
 
 ``course_lib.losses`` is a NumPy twin of ``keras.losses`` (same names, keywords,
 defaults, reductions and ``sample_weight`` behaviour) and ``course_lib.gradients``
-holds the hand-derived gradient of every loss.  Neither imports TensorFlow;
-only :mod:`course_lib.check` talks to Keras.
+holds the hand-derived gradient of every loss.  Neither imports TensorFlow:
+:mod:`course_lib.compare` puts them beside Keras, and
+:mod:`course_lib.keras_losses` writes the losses Keras lacks with ``keras.ops``.
 
 Both are imported on first use (``course_lib.losses`` works as before), so
 that ``course_lib.grading``, the learner's self-check, loads without them.

@@ -211,6 +211,7 @@ def maths_helpers(obj: Any) -> list[Callable]:
     """
     if not inspect.isfunction(obj):
         return []
+    obj = inspect.unwrap(obj)  # a loss decorated by validates_options
     try:
         tree = ast.parse(textwrap.dedent(inspect.getsource(obj)))
     except (OSError, TypeError, SyntaxError):

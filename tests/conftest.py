@@ -39,12 +39,12 @@ NOTEBOOK_FILES = {
     "tests/test_jupyterlab.py",
 }
 #: Test files that import Keras or TensorFlow when they are imported (directly, or through
-#: keras_reference, course_lib.check or course_lib.keras_losses), and the modules of course_lib
+#: keras_reference, course_lib.compare or course_lib.keras_losses), and the modules of course_lib
 #: whose doctests do.  tests/test_markers.py checks the list against the imports.
 KERAS_FILES = {
     "tests/test_api_surface.py",
-    "tests/test_check.py",
-    "tests/test_check_tolerance.py",
+    "tests/test_compare.py",
+    "tests/test_compare_tolerance.py",
     "tests/test_circle_ctc.py",
     "tests/test_hinge_similarity_segmentation.py",
     "tests/test_hybrid_segmentation.py",
@@ -56,7 +56,7 @@ KERAS_FILES = {
     "tests/test_reduction.py",
     "tests/test_regression.py",
     "tests/test_soft_fbeta.py",
-    "course_lib/check.py",
+    "course_lib/compare.py",
     "course_lib/keras_losses/classification_metrics.py",
     "course_lib/keras_losses/image.py",
     "course_lib/keras_losses/segmentation.py",

@@ -23,8 +23,8 @@ import pytest
 import course_lib.gradients as gradients
 import course_lib.losses as losses
 from course_lib.gradients.image import local_filter_adjoint
-from course_lib.losses.reduction import reduce_values
 from course_lib.losses.image import check_window, local_filter
+from course_lib.losses.reduction import reduce_values
 
 ROOT = Path(__file__).resolve().parents[1]
 ANSWERS = ROOT / "instructor" / "answers.md"

@@ -257,7 +257,7 @@ def test_the_losses_package_reads_in_three_layers(path):
     outside = sorted(
         name
         for name in imported
-        if name.startswith(("course_lib.gradients", "course_lib.check", "keras", "tensorflow"))
+        if name.startswith(("course_lib.gradients", "course_lib.compare", "keras", "tensorflow"))
     )
     assert outside == [], f"{path.name} imports {outside}"
 

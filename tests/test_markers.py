@@ -9,7 +9,7 @@ import conftest
 
 ROOT = Path(__file__).resolve().parents[1]
 #: Importing one of these imports Keras or TensorFlow, or runs them when called.
-KERAS_MODULES = ("keras", "tensorflow", "keras_reference", "course_lib.check", "course_lib.keras_losses")
+KERAS_MODULES = ("keras", "tensorflow", "keras_reference", "course_lib.compare", "course_lib.keras_losses")
 
 
 def _imported(nodes) -> set[str]:
@@ -19,7 +19,7 @@ def _imported(nodes) -> set[str]:
             names |= {alias.name for alias in node.names}
         elif isinstance(node, ast.ImportFrom) and node.module:
             names.add(node.module)
-            names |= {f"{node.module}.{alias.name}" for alias in node.names}  # from course_lib import check
+            names |= {f"{node.module}.{alias.name}" for alias in node.names}  # from course_lib import compare
     return names
 
 

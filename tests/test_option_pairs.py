@@ -6,7 +6,7 @@ reduction, ...).  For each loss class we list a few representative values per
 keyword, including ``reduction`` and ``sample_weight``, and compare
 ``course_lib.losses.<Class>`` with ``keras.losses.<Class>`` on seeded inputs for
 every pair of keywords and every combination of their values, the other
-keywords left at their defaults.  The comparison is :func:`course_lib.check.check_class`
+keywords left at their defaults.  The comparison is :func:`course_lib.compare.compare_class`
 in float64 (CTC: float32, TensorFlow's only kernel).
 
 One test per pair of keywords keeps the test ids readable and the work even
@@ -23,7 +23,7 @@ import numpy as np
 import pytest
 
 import course_lib.losses as losses
-from course_lib.check import check_class
+from course_lib.compare import compare_class
 from course_lib.sample_inputs import sample_inputs
 
 #: Shape of the rank-3 inputs: batch 4, then axes of sizes 3 and 5, so that a
@@ -191,9 +191,9 @@ def _compare(
         ours = getattr(losses, class_name)(**config)(y_true, y_pred, sample_weight=sample_weight)
         ours_by_hand = getattr(losses, class_name)(**by_hand)(smoothed, y_pred, sample_weight=sample_weight)
         np.testing.assert_allclose(ours, ours_by_hand, rtol=1e-12, atol=1e-15)
-        assert not check_class(class_name, y_true, y_pred, sample_weight=sample_weight, **config).value_ok
+        assert not compare_class(class_name, y_true, y_pred, sample_weight=sample_weight, **config).value_ok
         y_true, config = smoothed, by_hand
-    verdict = check_class(class_name, y_true, y_pred, sample_weight=sample_weight, **config)
+    verdict = compare_class(class_name, y_true, y_pred, sample_weight=sample_weight, **config)
     return "" if verdict.ok else f"max |difference| {verdict.value_error:.3g}"
 
 

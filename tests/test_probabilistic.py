@@ -356,7 +356,7 @@ def weight_layouts(values_shape: tuple[int, ...], rng) -> list:
     return layouts
 
 
-def check_class_against_keras(class_name, config, y_true, y_pred, dtype, seed=0) -> None:
+def compare_class_against_keras(class_name, config, y_true, y_pred, dtype, seed=0) -> None:
     rng = np.random.default_rng(seed)
     values_shape = np.shape(getattr(P, class_name)(reduction="none", **config)(y_true, y_pred))
     weights = weight_layouts(values_shape, rng)
@@ -379,14 +379,14 @@ def test_class_matches_keras_for_every_reduction_and_weight(case, rank):
     if rank > 2 and config and "ignore_class" not in config:
         pytest.skip("options are covered at rank 2; higher ranks use the defaults")
     y_true, y_pred = make_data(kind, SHAPES[rank], config.get("from_logits", False), rank, "float32")
-    check_class_against_keras(class_name, config, y_true, y_pred, "float32", rank)
+    compare_class_against_keras(class_name, config, y_true, y_pred, "float32", rank)
 
 
 @pytest.mark.parametrize("case", CLASS_AXIS_CASES, ids=case_id)
 def test_class_with_axis_matches_keras(case):
     class_name, config, kind = case
     y_true, y_pred = make_data(kind, (2, 3, 4), config.get("from_logits", False), 3, "float32")
-    check_class_against_keras(class_name, config, y_true, y_pred, "float32")
+    compare_class_against_keras(class_name, config, y_true, y_pred, "float32")
 
 
 @pytest.mark.parametrize("class_name", CLASSES)
@@ -394,7 +394,7 @@ def test_class_in_float64_matches_keras(class_name):
     """With ``dtype="float64"`` both libraries compute in float64."""
     case = next(c for c in CLASS_CASES if c[0] == class_name)
     y_true, y_pred = make_data(case[2], (5, 3), False, 11, "float64")
-    check_class_against_keras(class_name, {"dtype": "float64"} | case[1], y_true, y_pred, "float64")
+    compare_class_against_keras(class_name, {"dtype": "float64"} | case[1], y_true, y_pred, "float64")
 
 
 def test_ignore_class_is_left_out_of_the_mean():

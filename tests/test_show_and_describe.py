@@ -72,7 +72,7 @@ def test_markdown_has_typeset_maths_and_code_without_the_docstring(function):
 
 def test_docstring_false_shows_the_code_alone():
     markdown = SourceView(losses.huber, docstring=False)._repr_markdown_()
-    assert markdown.startswith("```python\ndef huber(")
+    assert markdown.startswith("```python\n@validates_options(delta=check_non_negative)\ndef huber(")
     assert "$" not in markdown.split("```")[0]
 
 
@@ -94,7 +94,7 @@ def test_notes_are_kept_and_reference_sections_dropped():
 def test_outside_a_notebook_show_prints_the_plain_source(capsys):
     show(losses.binary_crossentropy)
     printed = capsys.readouterr().out
-    assert printed.startswith("def binary_crossentropy(")
+    assert printed.startswith("@validates_options(**CROSSENTROPY_OPTIONS)\ndef binary_crossentropy(")
     assert "def bce_from_logits(" in printed  # the helpers follow the function
 
 

@@ -26,12 +26,12 @@ from course_lib.losses import segmentation as _segmentation
 from course_lib.losses import sequence as _sequence
 from course_lib.losses import similarity as _similarity
 from course_lib.losses._base import Loss, LossFunctionWrapper
-from course_lib.losses.reduction import REDUCTIONS, reduce_weighted_values
 from course_lib.losses.classification_metrics import *  # noqa: F403
 from course_lib.losses.hinge import *  # noqa: F403
 from course_lib.losses.image import *  # noqa: F403
 from course_lib.losses.metric_learning import *  # noqa: F403
 from course_lib.losses.probabilistic import *  # noqa: F403
+from course_lib.losses.reduction import REDUCTIONS, reduce_weighted_values
 from course_lib.losses.regression import *  # noqa: F403
 from course_lib.losses.segmentation import *  # noqa: F403
 from course_lib.losses.sequence import *  # noqa: F403

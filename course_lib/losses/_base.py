@@ -21,8 +21,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
 
-from course_lib.losses.reduction import reduce_weighted_values, standardize_reduction
 from course_lib.losses._validation import align_ranks, as_float_array, result_dtype
+from course_lib.losses.reduction import reduce_weighted_values, standardize_reduction
 
 
 def _snake_case(name: str) -> str:

@@ -1,11 +1,11 @@
-"""course_lib.check: deterministic verdicts that notebooks print and nbval compares."""
+"""course_lib.compare: deterministic verdicts that notebooks print and nbval compares."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from course_lib.check import check_class, check_loss
+from course_lib.compare import compare_class, compare_loss
 from course_lib.sample_inputs import LOSS_NAMES, sample_inputs
 
 CLASS_OF = {
@@ -17,7 +17,7 @@ CLASS_OF = {
 @pytest.mark.parametrize("name", LOSS_NAMES)
 def test_every_loss_and_gradient_agrees_with_keras(name):
     y_true, y_pred, options = sample_inputs(name, 40, seed=3)
-    verdict = check_loss(name, y_true, y_pred, **options)
+    verdict = compare_loss(name, y_true, y_pred, **options)
     assert verdict.ok, str(verdict)
     assert "MISMATCH" not in str(verdict)
 
@@ -26,13 +26,13 @@ def test_every_loss_and_gradient_agrees_with_keras(name):
 def test_classes_agree_with_keras_with_weights(name):
     y_true, y_pred, options = sample_inputs(name, 40, seed=4)
     weights = None if name == "dice" else np.linspace(0.0, 2.0, len(y_pred))
-    verdict = check_class(CLASS_OF[name], y_true, y_pred, sample_weight=weights, reduction="sum", **options)
+    verdict = compare_class(CLASS_OF[name], y_true, y_pred, sample_weight=weights, reduction="sum", **options)
     assert verdict.ok, str(verdict)
 
 
 def test_verdict_text_is_stable_and_free_of_raw_differences():
     y_true, y_pred = np.array([[0.0, 1.0], [1.0, 0.0]]), np.array([[0.2, 0.7], [0.4, 0.1]])
-    text = str(check_loss("huber", y_true, y_pred, delta=0.5))
+    text = str(compare_loss("huber", y_true, y_pred, delta=0.5))
     assert text == (
         "huber(delta=0.5) vs keras.losses.huber on 2 samples (float64)\n"
         "  value:    OK (max |difference| within rtol=1e-09, atol=5e-09)\n"
@@ -44,7 +44,7 @@ def test_a_wrong_gradient_is_reported_as_a_mismatch(monkeypatch):
     import course_lib.gradients as G
 
     monkeypatch.setattr(G, "huber", lambda y_true, y_pred, delta=1.0: 2 * np.asarray(y_pred))
-    verdict = check_loss("huber", [[0.0, 1.0]], [[0.5, 0.5]])
+    verdict = compare_loss("huber", [[0.0, 1.0]], [[0.5, 0.5]])
     assert verdict.value_ok and not verdict.gradient_ok and not verdict.ok
     assert "gradient: MISMATCH" in str(verdict)
 
@@ -59,11 +59,11 @@ def test_losses_keras_lacks_are_checked_against_their_keras_ops_versions(name, o
         y_true, y_pred = rng.integers(0, 2, size=6).astype(float), rng.normal(size=(6, 2, 3))
     else:
         y_true, y_pred = (rng.random((8, 4)) < 0.4).astype(float), rng.uniform(0.05, 0.95, size=(8, 4))
-    verdict = check_loss(name, y_true, y_pred, reference="course_lib.keras_losses", **options)
+    verdict = compare_loss(name, y_true, y_pred, reference="course_lib.keras_losses", **options)
     assert verdict.ok, str(verdict)
     assert f"vs course_lib.keras_losses.{name}" in str(verdict)
 
 
 def test_an_unknown_reference_is_refused():
     with pytest.raises(ValueError, match="reference must be"):
-        check_loss("huber", [[0.0]], [[1.0]], reference="torch")
+        compare_loss("huber", [[0.0]], [[1.0]], reference="torch")

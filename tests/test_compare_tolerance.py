@@ -1,8 +1,8 @@
-"""The value tolerance of ``check_class`` follows the reduction.
+"""The value tolerance of ``compare_class`` follows the reduction.
 
 Keras' ``log_cosh`` subtracts a float32 ``log 2`` even in float64, 1.9e-9 off
 per element.  A per-sample tolerance of 5e-9 covers one value, but
-``reduction="sum"`` adds N such offsets, so ``check_class`` reduces the
+``reduction="sum"`` adds N such offsets, so ``compare_class`` reduces the
 per-sample tolerances exactly as the loss reduces its values.
 """
 
@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import course_lib.losses as losses
-from course_lib.check import _reduced_tolerance, check_class
+from course_lib.compare import _reduced_tolerance, compare_class
 
 Y_TRUE = np.zeros((40, 1))
 Y_PRED = np.linspace(-2.0, 2.0, 40).reshape(-1, 1)
@@ -23,13 +23,13 @@ Y_PRED = np.linspace(-2.0, 2.0, 40).reshape(-1, 1)
 )
 @pytest.mark.parametrize("sample_weight", [None, 3.0, np.linspace(0.0, 2.0, 40)])
 def test_log_cosh_matches_keras_under_every_reduction(reduction, sample_weight):
-    verdict = check_class("LogCosh", Y_TRUE, Y_PRED, sample_weight=sample_weight, reduction=reduction)
+    verdict = compare_class("LogCosh", Y_TRUE, Y_PRED, sample_weight=sample_weight, reduction=reduction)
     assert verdict.ok, verdict
 
 
 def test_the_sum_really_exceeds_the_per_sample_tolerance():
     """Without scaling, the sum over 40 samples would fail (the offsets add up)."""
-    verdict = check_class("LogCosh", Y_TRUE, Y_PRED, reduction="sum")
+    verdict = compare_class("LogCosh", Y_TRUE, Y_PRED, reduction="sum")
     rtol, atol = verdict.value_tolerance
     assert verdict.value_error > atol
     assert verdict.value_error < 40 * 2e-9

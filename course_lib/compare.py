@@ -1,17 +1,21 @@
 """Compare a ``course_lib`` loss with Keras and print a short, deterministic verdict.
 
-It imports TensorFlow lazily, when a check runs.  (So do
+*Comparing* is this module's job: it puts our NumPy loss and our hand-derived
+gradient beside Keras'.  *Checking an exercise* is another module's,
+:func:`course_lib.grading.check`, the self-check at the end of each exercise.
+
+It imports TensorFlow lazily, when a comparison runs.  (So do
 :func:`course_lib.training.keras_session` and the grading runner for tasks
 that use Keras; :mod:`course_lib.keras_losses` imports Keras when it is
 imported.  ``course_lib.losses`` and ``course_lib.gradients`` never do.)
-Notebooks use it to prove, in a visible cell, that our NumPy loss and our
+Notebooks use it to show, in a visible cell, that our NumPy loss and our
 hand-derived gradient agree with Keras:
 
 >>> import numpy as np
->>> from course_lib.check import check_loss
+>>> from course_lib.compare import compare_loss
 >>> y_true = np.array([[0.0, 1.0], [1.0, 0.0]])
 >>> y_pred = np.array([[0.2, 0.7], [0.4, 0.1]])
->>> print(check_loss("huber", y_true, y_pred, delta=0.5))
+>>> print(compare_loss("huber", y_true, y_pred, delta=0.5))
 huber(delta=0.5) vs keras.losses.huber on 2 samples (float64)
   value:    OK (max |difference| within rtol=1e-09, atol=5e-09)
   gradient: OK (max |difference| within rtol=1e-07, atol=1e-09) vs tf.GradientTape
@@ -30,8 +34,8 @@ import numpy as np
 
 import course_lib.gradients as our_gradients
 import course_lib.losses as our_losses
-from course_lib.losses.reduction import reduce_weighted_values
 from course_lib.losses._validation import as_float_array
+from course_lib.losses.reduction import reduce_weighted_values
 
 #: Losses that TensorFlow always computes in float32 (``tf.nn.ctc_loss``).
 _FLOAT32_ONLY = {"ctc", "CTC"}
@@ -102,29 +106,20 @@ class Verdict:
         return "\n".join(lines)
 
 
-def _max_violation(
-    ours: np.ndarray,
-    theirs: np.ndarray,
-    rtol: float,
-    atol: float,
-    allowed: np.ndarray | None = None,
+def _agreement(
+    ours: np.ndarray, theirs: np.ndarray, rtol: float, atol: Any
 ) -> tuple[bool, float]:
-    """Whether ``|ours - theirs| <= allowed`` everywhere, and the largest difference.
-
-    ``allowed`` defaults to ``atol + rtol * |theirs|`` (NumPy's ``isclose`` rule).
-    """
-    ours, theirs = (
-        np.asarray(ours, dtype=np.float64),
-        np.asarray(theirs, dtype=np.float64),
-    )
+    """Whether ``np.isclose(ours, theirs, rtol, atol)`` holds everywhere (equal
+    infinities agree, NaN never does), and the largest difference for the record.
+    ``atol`` may be an array, one allowance per value."""
+    ours = np.asarray(ours, dtype=np.float64)
+    theirs = np.asarray(theirs, dtype=np.float64)
     if ours.shape != theirs.shape:
         return False, float("inf")
-    if allowed is None:
-        allowed = atol + rtol * np.abs(theirs)
-    both_inf = np.isinf(ours) & np.isinf(theirs) & (np.sign(ours) == np.sign(theirs))
-    difference = np.where(both_inf, 0.0, np.abs(ours - theirs))
-    ok = bool(np.all(difference <= allowed) or not difference.size)
-    return ok, float(difference.max(initial=0.0))
+    close = np.isclose(ours, theirs, rtol=rtol, atol=atol)
+    with np.errstate(invalid="ignore"):
+        difference = np.where(ours == theirs, 0.0, np.abs(ours - theirs))
+    return bool(np.all(close)), float(np.max(difference, initial=0.0))
 
 
 def _reduced_tolerance(
@@ -179,7 +174,7 @@ def _tolerances(dtype: np.dtype) -> tuple[tuple[float, float], tuple[float, floa
     return (2e-5, 2e-6), (2e-4, 2e-5)
 
 
-def check_loss(
+def compare_loss(
     name: str,
     y_true: Any,
     y_pred: Any,
@@ -226,7 +221,7 @@ def check_loss(
 
     ours = getattr(our_losses, name)(y_true, y_pred, **options)
     theirs = keras_fn(tf.constant(y_true), tf.constant(y_pred), **options)
-    value_ok, value_error = _max_violation(ours, np.asarray(theirs), *value_tol)
+    value_ok, value_error = _agreement(ours, np.asarray(theirs), *value_tol)
     samples = np.size(ours)
     scope = (
         "the whole batch (one value)"
@@ -245,14 +240,14 @@ def check_loss(
             total = tf.reduce_sum(keras_fn(tf.constant(y_true), variable, **options))
         reference = tape.gradient(total, variable).numpy()
         ours_gradient = getattr(our_gradients, name)(y_true, y_pred, **options)
-        verdict.gradient_ok, verdict.gradient_error = _max_violation(
+        verdict.gradient_ok, verdict.gradient_error = _agreement(
             ours_gradient, reference, *gradient_tol
         )
         verdict.gradient_tolerance = gradient_tol
     return verdict
 
 
-def check_class(
+def compare_class(
     class_name: str,
     y_true: Any,
     y_pred: Any,
@@ -276,7 +271,7 @@ def check_class(
     >>> import numpy as np
     >>> y_true = np.zeros((40, 1))
     >>> y_pred = np.linspace(-2.0, 2.0, 40).reshape(-1, 1)
-    >>> print(check_class("LogCosh", y_true, y_pred, reduction="sum"))
+    >>> print(compare_class("LogCosh", y_true, y_pred, reduction="sum"))
     LogCosh(reduction='sum') vs keras.losses.LogCosh (float64)
       value:    OK (max |difference| within rtol=1e-09, atol=5e-09)
     """
@@ -288,9 +283,7 @@ def check_class(
     keras_loss = getattr(keras.losses, class_name)(dtype=dtype, **config)
     theirs = keras_loss(y_true, y_pred, sample_weight=sample_weight)
     allowed = _reduced_tolerance(our_loss, y_true, y_pred, sample_weight, *value_tol)
-    value_ok, value_error = _max_violation(
-        ours, np.asarray(theirs), *value_tol, allowed=allowed
-    )
+    value_ok, value_error = _agreement(ours, np.asarray(theirs), 0.0, allowed)
     weighted = "" if sample_weight is None else ", weighted"
     description = (
         f"{_describe(class_name, config)} vs keras.losses.{class_name} "
