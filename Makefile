@@ -42,7 +42,7 @@ ALLOW_ROOT := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root,)
 # notebook's links to ../exercises/ and ../badges/ resolve, and notebook 00 opens.
 # jupyter-learner/ switches instructor-only extensions off (nbgrader's menu and
 # server extensions), in case this environment also has them (make test installs
-# them).  tests/test_jupyterlab.py starts JupyterLab with exactly this command line
+# them).  tests/site/test_jupyterlab.py starts JupyterLab with exactly this command line
 # (make lab-command prints it).
 LAB_COMMAND := JUPYTER_CONFIG_PATH=jupyter-learner $(BIN)/jupyter lab $(ALLOW_ROOT) \
 	--ServerApp.root_dir=. notebooks/00_welcome_and_conventions.ipynb
@@ -84,7 +84,7 @@ notebooks: setup
 # (nothing is executed), and one reveal.js deck per notebook.  Both work offline;
 # they need Node.js's npm once, to install MathJax and reveal.js (npm ci).
 site: setup
-	$(BIN)/python scripts/site.py html
+	$(BIN)/python scripts/build_site.py html
 
 slides: setup
-	$(BIN)/python scripts/site.py slides
+	$(BIN)/python scripts/build_site.py slides

@@ -1,6 +1,6 @@
-"""Sphinx configuration of the course site (built by ``make site``, i.e. ``scripts/site.py html``).
+"""Sphinx configuration of the course site (built by ``make site``, i.e. ``scripts/build_site.py html``).
 
-``scripts/site.py`` copies this file, the pages next to it and the course sources
+``scripts/build_site.py`` copies this file, the pages next to it and the course sources
 (notebooks/, exercises/, instructor/, badges/, README.md) into a staging folder
 with the repository's layout, copies MathJax into its ``_static/``, appends the
 navigation (toctrees in course order) to ``index.md``, writes ``_site.json``
@@ -11,7 +11,7 @@ and runs Sphinx there.
 import json
 from pathlib import Path
 
-# Written by scripts/site.py: {"repository": "https://github.com/owner/name",
+# Written by scripts/build_site.py: {"repository": "https://github.com/owner/name",
 # "last_updated": {docname: "YYYY-MM-DD"}}.  The address lives in one place,
 # pyproject.toml's [project.urls] Repository, like the notebooks' badges.
 SITE = json.loads((Path(__file__).parent / "_site.json").read_text(encoding="utf-8"))
@@ -40,7 +40,7 @@ myst_enable_extensions = ["dollarmath", "amsmath"]
 nb_render_markdown_format = "myst"
 myst_heading_anchors = 3
 
-# MathJax 3 from our own _static (copied there from node_modules by scripts/site.py),
+# MathJax 3 from our own _static (copied there from node_modules by scripts/build_site.py),
 # never from a CDN: the site must work offline.
 mathjax_path = "mathjax/tex-chtml.js"
 # textmacros: \_ inside \text{...} (e.g. \text{apply\_class\_balancing}) typesets as an

@@ -28,7 +28,8 @@ from typing import NoReturn
 from urllib.parse import urlsplit
 
 import pytest
-from course_scripts import ROOT
+
+ROOT = Path(__file__).resolve().parents[1]
 
 # Flags for a headless browser in a container: no setuid sandbox (we are often
 # root), no GPU, and no background traffic to Google's services.

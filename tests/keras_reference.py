@@ -15,7 +15,8 @@ import numpy as np
 import tensorflow as tf
 
 #: Relative/absolute tolerances measured for float32 parity with Keras, asserted by the
-#: family test files (test_regression.py, test_probabilistic.py, test_reduction.py, ...).
+#: family test files (tests/losses/test_regression.py, tests/losses/test_probabilistic.py,
+#: tests/losses/test_reduction.py, ...).
 RTOL32, ATOL32 = 2e-5, 2e-6
 #: Float64 parity: Keras computes in float64 too, so only rounding-order noise remains.
 RTOL64, ATOL64 = 1e-9, 1e-12

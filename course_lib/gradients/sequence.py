@@ -34,7 +34,7 @@ which left the float32 gradient :math:`3` to :math:`8\times10^{-4}` from the
 float64 one.  Shifted, the numbers stay near 0 and the error is
 :math:`2\times10^{-6}` to :math:`1.3\times10^{-5}`, as for TensorFlow's float32
 kernel (:math:`4\times10^{-6}` to :math:`10^{-5}`; measured on random logits,
-:math:`B = 4`, :math:`C = 20`, in ``tests/test_ctc_float32.py``).
+:math:`B = 4`, :math:`C = 20`, in ``tests/gradients/test_sequence.py``).
 """
 
 from __future__ import annotations

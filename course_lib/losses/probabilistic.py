@@ -366,7 +366,7 @@ def categorical_crossentropy(
     :math:`0.8 + 3 \cdot 0.04 = 0.92`).  We keep the textbook smoothing: Keras
     treats its own behaviour as a bug (keras-team/keras issue #23451, fixed by
     pull request #23437).  Every other combination of two options matches
-    Keras (``tests/test_option_pairs.py``).  To reproduce Keras 3.15 exactly,
+    Keras (``tests/losses/test_option_pairs.py``).  To reproduce Keras 3.15 exactly,
     smooth the targets yourself with the last axis' size and pass
     ``label_smoothing=0``.
 

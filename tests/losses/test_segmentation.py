@@ -1,0 +1,406 @@
+"""Segmentation losses: Dice, Tversky and the hybrid BCE + Dice loss.
+
+Dice and Tversky: function values, classes, reductions, configs and bad input against
+real Keras, plus the cases where we deliberately differ (their inputs and cases, shared
+with the hinge and similarity files, are in ``tests/elementwise_cases.py``).
+
+BCEDice (not in Keras): the NumPy loss and class agree with the ``keras.ops`` version,
+with Keras' own Dice and binary cross-entropy at the two ends of ``bce_weight``; the
+Keras class serializes and trains; bad input raises a clear error.
+
+The gradients are in ``tests/gradients/test_segmentation.py``.
+"""
+
+from __future__ import annotations
+
+import inspect
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+from bce_dice_cases import _masks
+from elementwise_cases import CLASS_OF, SEGMENTATION, _cases, _data, _weights
+from keras_reference import (
+    ATOL32,
+    ATOL64,
+    RTOL32,
+    RTOL64,
+    keras_class_value,
+    keras_function_value,
+)
+from loss_cases import REDUCTIONS
+
+import course_lib.gradients as G
+import course_lib.keras_losses as KL
+import course_lib.losses as L
+
+# --------------------------------------------------------------------------- values
+
+
+@pytest.mark.parametrize("name, shape, options", _cases(SEGMENTATION))
+def test_function_matches_keras_float64(name, shape, options):
+    y_true, y_pred = _data(name, shape)
+    ours = getattr(L, name)(y_true, y_pred, **options)
+    theirs = keras_function_value(name, y_true, y_pred, **options)
+    assert np.asarray(ours).dtype == np.float64 and np.shape(ours) == theirs.shape
+    np.testing.assert_allclose(ours, theirs, rtol=RTOL64, atol=ATOL64)
+
+
+@pytest.mark.parametrize("name, shape, options", _cases(SEGMENTATION, ranks=(2, 3)))
+def test_function_matches_keras_float32(name, shape, options):
+    y_true, y_pred = _data(name, shape, seed=1, dtype="float32")
+    ours = getattr(L, name)(y_true, y_pred, **options)
+    theirs = keras_function_value(name, y_true, y_pred, **options)
+    assert np.asarray(ours).dtype == np.float32
+    np.testing.assert_allclose(ours, theirs, rtol=RTOL32, atol=ATOL32)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS, ids=str)
+@pytest.mark.parametrize("name, shape, options", _cases(SEGMENTATION))
+def test_class_matches_keras_for_every_reduction_and_weight(name, shape, options, reduction):
+    y_true, y_pred = _data(name, shape, seed=3, dtype="float32")
+    config = {"reduction": reduction, **options}
+    values_shape = np.shape(getattr(L, name)(y_true, y_pred, **options))
+    loss = getattr(L, CLASS_OF[name])(**config)
+    for label, weight in _weights(values_shape).items():
+        ours = loss(y_true, y_pred, sample_weight=weight)
+        theirs = keras_class_value(CLASS_OF[name], y_true, y_pred, sample_weight=weight, **config)
+        assert np.shape(ours) == theirs.shape, label
+        np.testing.assert_allclose(ours, theirs, rtol=RTOL32, atol=ATOL32, err_msg=label)
+
+
+@pytest.mark.parametrize("name, shape, options", _cases(SEGMENTATION, ranks=(3,)))
+def test_class_with_float64_dtype_matches_keras(name, shape, options):
+    y_true, y_pred = _data(name, shape, seed=4)
+    ours = getattr(L, CLASS_OF[name])(dtype="float64", **options)(y_true, y_pred)
+    theirs = keras_class_value(CLASS_OF[name], y_true, y_pred, dtype="float64", **options)
+    assert np.asarray(ours).dtype == np.float64
+    np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("class_name", [CLASS_OF[name] for name in SEGMENTATION])
+def test_constructor_signature_and_name_match_keras(class_name):
+    ours, theirs = getattr(L, class_name), getattr(keras.losses, class_name)
+    ours_params = inspect.signature(ours.__init__).parameters
+    theirs_params = inspect.signature(theirs.__init__).parameters
+    assert list(ours_params) == list(theirs_params)
+    assert [p.default for p in ours_params.values()] == [p.default for p in theirs_params.values()]
+    assert ours().name == theirs().name
+    for fn_name, class_of in CLASS_OF.items():
+        if class_of == class_name:
+            ours_fn = inspect.signature(getattr(L, fn_name)).parameters
+            theirs_fn = inspect.signature(getattr(keras.losses, fn_name)).parameters
+            assert list(ours_fn) == list(theirs_fn)
+            assert [p.default for p in ours_fn.values()] == [p.default for p in theirs_fn.values()]
+
+
+@pytest.mark.parametrize(
+    "loss",
+    [L.Tversky(alpha=0.9, beta=0.1, axis=(1,)), L.Dice(axis=[1, 2])],
+    ids=repr,
+)
+def test_get_config_round_trips(loss):
+    clone = type(loss)(**loss.get_config())
+    assert clone.get_config() == loss.get_config()
+    assert clone.axis == loss.axis
+
+
+# --------------------------------------------------------------------------- documented facts
+
+
+def test_tversky_alpha_weighs_the_soft_false_negatives():
+    """Keras' docstring says alpha weighs false positives; its code (and ours) weighs
+    sum(y * (1 - p)), the soft false negatives.  TP = 1.2, sum y(1-p) = 1.8, sum (1-y)p = 0."""
+    y_true, y_pred = np.array([1.0, 1.0, 1.0]), np.array([0.4, 0.4, 0.4])
+    ours = L.tversky(y_true, y_pred, alpha=0.9, beta=0.1)
+    assert float(ours) == pytest.approx(1 - 1.2 / (1.2 + 0.9 * 1.8 + 1e-7), rel=1e-12)
+    assert float(ours) == pytest.approx(0.574468, abs=1e-6)
+    assert float(keras_function_value("tversky", y_true, y_pred, alpha=0.9, beta=0.1)) == pytest.approx(
+        float(ours), rel=1e-9
+    )
+    assert float(ours) != pytest.approx(1 - 1.2 / (1.2 + 0.1 * 1.8), abs=1e-3)  # paper convention: 0.1304
+
+
+def test_tversky_with_equal_halves_is_dice_and_dice_sums_over_the_batch():
+    y_true, y_pred = _data("dice", (2, 4, 4, 1), seed=5)
+    # Equal up to where eps sits: Tversky(1/2, 1/2) = 2 TP / (sum y + sum p + 2 eps).
+    np.testing.assert_allclose(L.tversky(y_true, y_pred), L.dice(y_true, y_pred), rtol=1e-8)
+    per_image = L.dice(y_true, y_pred, axis=(1, 2, 3))
+    assert np.shape(L.dice(y_true, y_pred)) == () and per_image.shape == (2,)
+    assert float(L.dice(y_true, y_pred)) != pytest.approx(float(np.mean(per_image)), rel=1e-6)
+
+
+def test_keras_dice_docstring_example():
+    y_true = [[[[1.0], [1.0]], [[0.0], [0.0]]], [[[1.0], [1.0]], [[0.0], [0.0]]]]
+    y_pred = [[[[0.0], [1.0]], [[0.0], [1.0]]], [[[0.4], [0.0]], [[0.0], [0.9]]]]
+    np.testing.assert_allclose(L.Dice(axis=(1, 2, 3), reduction=None)(y_true, y_pred), [0.5, 0.75757575])
+    np.testing.assert_allclose(L.Dice()(y_true, y_pred), 0.6164384, rtol=1e-6)
+
+
+# --------------------------------------------------------------------------- bad input
+
+
+@pytest.mark.parametrize("name", SEGMENTATION)
+def test_mismatched_shapes_strings_and_scalars_are_rejected(name):
+    for module in (L, G):
+        fn = getattr(module, name)
+        with pytest.raises(ValueError, match="y_true and y_pred must have the same shape"):
+            fn(np.zeros((4, 3)), np.zeros((4, 2)))
+        with pytest.raises(TypeError, match="y_pred"):
+            fn([["a"]], [["b"]])
+        with pytest.raises(ValueError, match="at least 1-D"):
+            fn(1.0, 0.5)
+    with pytest.raises(ValueError, match="reduction"):
+        getattr(L, CLASS_OF[name])(reduction="auto")
+    with pytest.raises(ValueError, match="sample_weight"):
+        getattr(L, CLASS_OF[name])()(np.zeros((4, 3)), np.ones((4, 3)), sample_weight=np.ones(3))
+
+
+@pytest.mark.parametrize("name", SEGMENTATION)
+def test_bad_axis_is_rejected_in_functions_gradients_and_classes(name):
+    y = np.ones((2, 3))
+    for fn in (getattr(L, name), getattr(G, name)):
+        with pytest.raises(ValueError, match="axis=2 is out of range"):
+            fn(y, y, axis=2)
+        with pytest.raises(ValueError, match=r"axis=\(1, -1\) repeats"):
+            fn(y, y, axis=(1, -1))  # the same axis, only detectable once the rank is known
+        with pytest.raises(TypeError, match="axis"):
+            fn(y, y, axis=1.0)
+    cls = getattr(L, CLASS_OF[name])
+    for axis, error in [
+        ("1", TypeError),
+        (True, TypeError),
+        ((1, 1), ValueError),
+        ([0, 1.5], TypeError),
+    ]:
+        with pytest.raises(error, match="axis"):
+            cls(axis=axis)
+    with pytest.raises(ValueError, match="axis=5 is out of range"):
+        cls(axis=5)(y, y)
+
+
+@pytest.mark.parametrize("argument", ["alpha", "beta"])
+@pytest.mark.parametrize(
+    "value, error",
+    [(-0.1, ValueError), (float("nan"), ValueError), ("0.5", TypeError), (None, TypeError)],
+)
+def test_tversky_rejects_bad_alpha_and_beta(argument, value, error):
+    y = np.ones((2, 3))
+    with pytest.raises(error, match=argument):
+        L.tversky(y, y, **{argument: value})
+    with pytest.raises(error, match=argument):
+        G.tversky(y, y, **{argument: value})
+    with pytest.raises(error, match=argument):
+        L.Tversky(**{argument: value})
+
+
+# --------------------------------------------------------------------------- deliberate deviations
+
+
+@pytest.mark.parametrize("class_name", ["Dice", "Tversky"])
+def test_deviation_per_sample_weight_on_the_single_whole_batch_value_raises(class_name):
+    """Keras multiplies the one axis=None value by every weight and averages (= value * mean(w));
+    a per-sample weight cannot mean anything for a whole-batch number, so we raise."""
+    y_true, y_pred = _data("dice", (2, 3, 4), seed=9, dtype="float32")
+    weight = np.array([1.0, 3.0])
+    theirs = keras_class_value(class_name, y_true, y_pred, sample_weight=weight)
+    value = getattr(L, class_name)(reduction="none")(y_true, y_pred)
+    np.testing.assert_allclose(theirs, value * weight.mean(), rtol=RTOL32)
+    with pytest.raises(ValueError, match="sample_weight"):
+        getattr(L, class_name)()(y_true, y_pred, sample_weight=weight)
+    # A scalar weight is fine, and so is a per-image weight with a per-image axis.
+    np.testing.assert_allclose(
+        getattr(L, class_name)()(y_true, y_pred, sample_weight=2.0), 2 * value, rtol=1e-6
+    )
+    per_image = getattr(L, class_name)(axis=(1, 2))(y_true, y_pred, sample_weight=weight)
+    np.testing.assert_allclose(
+        per_image,
+        keras_class_value(class_name, y_true, y_pred, sample_weight=weight, axis=(1, 2)),
+        rtol=RTOL32,
+    )
+
+
+@pytest.mark.parametrize("name", SEGMENTATION)
+def test_deviation_functions_align_ranks_where_keras_functions_broadcast(name):
+    """Keras' hinge/dice/tversky *functions* multiply a (B, 1) y_true by a (B,) y_pred into a
+    (B, B) grid; the classes (Keras' and ours) and our functions align the ranks first."""
+    y_true = np.array([[1.0], [0.0], [1.0], [1.0]])
+    y_pred = np.array([0.8, 0.3, -0.4, 0.9])
+    ours = getattr(L, name)(y_true, y_pred)
+    aligned = getattr(L, name)(y_true, y_pred[:, None])
+    np.testing.assert_allclose(ours, aligned)
+    theirs = keras_function_value(name, y_true, y_pred)
+    assert theirs.shape != np.shape(ours) or not np.allclose(theirs, ours)
+    keras_class = keras_class_value(
+        CLASS_OF[name], y_true.astype("float32"), y_pred.astype("float32"), reduction="none"
+    )
+    np.testing.assert_allclose(
+        getattr(L, CLASS_OF[name])(reduction="none")(y_true, y_pred), keras_class, rtol=RTOL32
+    )
+
+
+def test_deviation_mismatched_shapes_raise_where_keras_broadcasts():
+    y_true, y_pred = np.ones((4, 1)), np.full((4, 3), 0.5)
+    assert np.isfinite(keras_function_value("dice", y_true, y_pred))  # Keras: a number
+    with pytest.raises(ValueError, match="same shape"):
+        L.dice(y_true, y_pred)
+
+
+def test_deviation_negative_tversky_weights_raise_where_keras_computes():
+    y_true, y_pred = np.array([1.0, 0.0, 1.0]), np.array([0.4, 0.4, 0.4])
+    theirs = keras_function_value("tversky", y_true, y_pred, alpha=-0.9, beta=0.1)
+    assert float(theirs) > 1  # a "loss" of 4.33, outside [0, 1]
+    with pytest.raises(ValueError, match="alpha must be >= 0"):
+        L.tversky(y_true, y_pred, alpha=-0.9, beta=0.1)
+
+
+def test_deviation_axis_out_of_range_is_a_value_error_not_a_backend_error():
+    y = np.ones((2, 3))
+    with pytest.raises(Exception) as keras_error:
+        keras_function_value("dice", y, y, axis=5)
+    assert not isinstance(keras_error.value, ValueError)  # TF's InvalidArgumentError
+    with pytest.raises(ValueError, match="axis=5 is out of range for an input of rank 2"):
+        L.dice(y, y, axis=5)
+
+
+def test_deviation_float64_input_stays_float64_in_classes():
+    y_true, y_pred = _data("dice", (2, 3), seed=10)
+    assert L.Dice()(y_true, y_pred).dtype == np.float64
+    assert keras_class_value("Dice", y_true, y_pred).dtype == np.float32  # Keras casts to floatx
+
+
+# --------------------------------------------------------------------------- BCEDice (not in Keras)
+
+AXES = [None, -1, (1,), (1, 2), (1, 2, 3)]
+
+
+def _keras_value(y_true, y_pred, **options):
+    return np.asarray(KL.bce_dice(tf.constant(y_true), tf.constant(y_pred), **options))
+
+
+@pytest.mark.parametrize("axis", AXES)
+@pytest.mark.parametrize("from_logits", [False, True])
+@pytest.mark.parametrize("bce_weight", [0.0, 0.3, 1.0])
+def test_numpy_matches_keras_version_float64(axis, from_logits, bce_weight):
+    y_true, y_pred = _masks(logits=from_logits)
+    options = dict(bce_weight=bce_weight, from_logits=from_logits, axis=axis)
+    ours = L.bce_dice(y_true, y_pred, **options)
+    theirs = _keras_value(y_true, y_pred, **options)
+    assert ours.shape == theirs.shape and ours.dtype == np.float64
+    np.testing.assert_allclose(ours, theirs, rtol=RTOL64, atol=ATOL64)
+
+
+@pytest.mark.parametrize("axis", [None, (1, 2, 3)])
+@pytest.mark.parametrize("from_logits", [False, True])
+def test_numpy_matches_keras_version_float32(axis, from_logits):
+    y_true, y_pred = _masks(seed=1, dtype="float32", logits=from_logits)
+    ours = L.bce_dice(y_true, y_pred, from_logits=from_logits, axis=axis)
+    assert ours.dtype == np.float32
+    theirs = _keras_value(y_true, y_pred, from_logits=from_logits, axis=axis)
+    np.testing.assert_allclose(ours, theirs, rtol=RTOL32, atol=ATOL32)
+
+
+@pytest.mark.parametrize("axis", [None, (1, 2, 3)])
+def test_weight_zero_is_keras_dice(axis):
+    y_true, y_pred = _masks(seed=2)
+    expected = keras_function_value("dice", y_true, y_pred, axis=axis)
+    np.testing.assert_allclose(L.bce_dice(y_true, y_pred, bce_weight=0.0, axis=axis), expected, rtol=RTOL64)
+
+
+@pytest.mark.parametrize("from_logits", [False, True])
+def test_weight_one_is_keras_binary_crossentropy_on_the_last_axis(from_logits):
+    y_true, y_pred = _masks((4, 6), seed=3, logits=from_logits)
+    expected = keras_function_value("binary_crossentropy", y_true, y_pred, from_logits=from_logits)
+    ours = L.bce_dice(y_true, y_pred, bce_weight=1.0, from_logits=from_logits, axis=-1)
+    np.testing.assert_allclose(ours, expected, rtol=1e-7)
+
+
+def test_clipping_matches_keras_binary_crossentropy_at_0_and_1():
+    y_true = np.array([[1.0, 0.0, 1.0, 0.0]])
+    y_pred = np.array([[0.0, 1.0, 1.0, 0.0]])
+    expected = keras_function_value("binary_crossentropy", y_true, y_pred)
+    np.testing.assert_allclose(L.bce_dice(y_true, y_pred, 1.0, axis=-1), expected, rtol=1e-7)
+    assert np.isfinite(L.bce_dice(y_true, y_pred))
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("weights", [None, "per_sample", "column", "scalar"])
+def test_class_matches_keras_class(reduction, weights):
+    y_true, y_pred = _masks(seed=4, dtype="float32")
+    sample_weight = {
+        None: None,
+        "per_sample": np.array([0.5, 0.0, 2.0], "float32"),
+        "column": np.array([[0.5], [0.0], [2.0]], "float32"),
+        "scalar": 0.7,
+    }[weights]
+    config = dict(bce_weight=0.4, reduction=reduction, axis=(1, 2, 3))
+    ours = L.BCEDice(**config)(y_true, y_pred, sample_weight=sample_weight)
+    theirs = np.asarray(KL.BCEDice(**config)(y_true, y_pred, sample_weight=sample_weight))
+    np.testing.assert_allclose(ours, theirs, rtol=RTOL32, atol=ATOL32)
+
+
+def test_class_whole_batch_default_and_from_logits():
+    y_true, y_pred = _masks(seed=5, dtype="float32", logits=True)
+    for config in ({}, {"from_logits": True}, {"from_logits": True, "bce_weight": 0.9}):
+        ours = L.BCEDice(**config)(y_true, y_pred)
+        theirs = np.asarray(KL.BCEDice(**config)(y_true, y_pred))
+        np.testing.assert_allclose(ours, theirs, rtol=RTOL32, atol=ATOL32)
+
+
+def test_numpy_class_refuses_per_sample_weight_on_whole_batch_value():
+    """Deliberate difference: with axis=None there is one number for the batch, so a
+    per-sample weight has nothing to apply to.  Keras' reduction quietly scales it; we raise."""
+    y_true, y_pred = _masks(seed=6, dtype="float32")
+    weights = np.array([1.0, 0.0, 1.0], "float32")
+    assert np.isfinite(np.asarray(KL.BCEDice()(y_true, y_pred, sample_weight=weights)))
+    with pytest.raises(ValueError, match="sample_weight"):
+        L.BCEDice()(y_true, y_pred, sample_weight=weights)
+
+
+def test_keras_class_serializes_and_trains():
+    loss = KL.BCEDice(bce_weight=0.25, from_logits=True, axis=(1, 2, 3))
+    clone = keras.losses.deserialize(keras.losses.serialize(loss))
+    assert isinstance(clone, KL.BCEDice) and clone.axis == (1, 2, 3) and clone.bce_weight == 0.25
+    keras.utils.set_random_seed(0)
+    y_true, x = _masks((16, 4, 4, 1), seed=8, dtype="float32")
+    model = keras.Sequential([keras.Input((4, 4, 1)), keras.layers.Conv2D(1, 1)])
+    model.compile(optimizer=keras.optimizers.SGD(0.5), loss=loss)
+    history = model.fit(x, y_true, epochs=5, batch_size=16, verbose=0).history["loss"]
+    assert history[-1] < history[0]
+
+
+@pytest.mark.parametrize(
+    ("options", "error", "match"),
+    [
+        ({"bce_weight": 1.5}, ValueError, "bce_weight"),
+        ({"bce_weight": -0.1}, ValueError, "bce_weight"),
+        ({"bce_weight": "0.5"}, TypeError, "bce_weight"),
+        ({"from_logits": "yes"}, TypeError, "from_logits"),
+        ({"axis": 5}, ValueError, "axis"),
+        ({"axis": "1"}, TypeError, "axis"),
+    ],
+)
+def test_bad_options_raise(options, error, match):
+    y_true, y_pred = _masks(seed=9)
+    for fn in (L.bce_dice, G.bce_dice):
+        with pytest.raises(error, match=match):
+            fn(y_true, y_pred, **options)
+    if "axis" not in options or not isinstance(options["axis"], int):
+        with pytest.raises(error, match=match):
+            L.BCEDice(**options)
+        with pytest.raises(error, match=match):
+            KL.BCEDice(**options)
+
+
+def test_mismatched_shapes_raise():
+    with pytest.raises(ValueError, match="same shape"):
+        L.bce_dice(np.zeros((2, 4)), np.zeros((2, 3)))
+    with pytest.raises(ValueError, match="same shape"):
+        G.bce_dice(np.zeros((2, 4)), np.zeros((2, 3)))
+
+
+def test_registered_in_the_library():
+    assert L.get("bce_dice") is L.bce_dice and isinstance(L.get("BCEDice"), L.BCEDice)
+    assert keras_class_value("Dice", *_masks(seed=10, dtype="float32")) >= 0  # Keras itself has no BCEDice
+    assert not hasattr(keras.losses, "BCEDice")
