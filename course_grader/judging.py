@@ -1,6 +1,6 @@
 """The grader's judgement of one case: the reference and the mistakes computed from the full task.
 
-The comparison itself is :func:`course_lib.grading.compare.judge`, the same
+The comparison itself is :func:`course_lib.grading.judgement.judge`, the same
 code that the learner's self-check runs on the stored public data.
 """
 
@@ -12,8 +12,8 @@ from typing import Any
 import numpy as np
 
 from course_grader.model import Case, Task
-from course_lib.grading import compare
-from course_lib.grading.compare import CaseVerdict, Tolerance
+from course_lib.grading import judgement
+from course_lib.grading.judgement import CaseVerdict, Tolerance
 
 __all__ = ["CaseVerdict", "expected_output", "judge", "mistake_outputs"]
 
@@ -37,7 +37,7 @@ def mistake_outputs(task: Task, case: Case, *, public_only: bool = False) -> Ite
         try:
             with np.errstate(all="ignore"):
                 wrong = mistake.wrong(*case.args, **case.kwargs)
-                output = compare.as_number_array(wrong)
+                output = judgement.as_number_array(wrong)
         except Exception:  # noqa: BLE001 -- a variant may not apply to every case
             continue
         if output is not None:
@@ -50,7 +50,7 @@ def judge(task: Task, case: Case, output: Any, *, reveal: bool) -> CaseVerdict:
     ``reveal`` allows quoting numbers (public cases only); nothing computed
     from a hidden case's values is ever put into a message.
     """
-    return compare.judge(
+    return judgement.judge(
         output,
         expected_output(task, case),
         mistake_outputs(task, case),

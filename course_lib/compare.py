@@ -1,15 +1,15 @@
 """Compare a ``course_lib`` loss with Keras and print a short, deterministic verdict.
 
 *Comparing* is this module's job: it puts our NumPy loss and our hand-derived
-gradient beside Keras'.  *Checking an exercise* is another module's,
-:func:`course_lib.grading.check`, the self-check at the end of each exercise.
+gradient beside Keras'.  Notebooks use it to show, in a visible cell, that the
+two agree.  *Checking an exercise* is another module's,
+:func:`course_lib.grading.check`, the self-check at the end of each exercise
+(which judges a learner's answer with :mod:`course_lib.grading.judgement`).
 
-It imports TensorFlow lazily, when a comparison runs.  (So do
+This module imports TensorFlow lazily, when a comparison runs.  (So do
 :func:`course_lib.training.keras_session` and the grading runner for tasks
 that use Keras; :mod:`course_lib.keras_losses` imports Keras when it is
 imported.  ``course_lib.losses`` and ``course_lib.gradients`` never do.)
-Notebooks use it to show, in a visible cell, that our NumPy loss and our
-hand-derived gradient agree with Keras:
 
 >>> import numpy as np
 >>> from course_lib.compare import compare_loss

@@ -219,7 +219,14 @@ def maths_helpers(obj: Any) -> list[Callable]:
     found: list[Callable] = []
     calls = [node for node in ast.walk(tree) if isinstance(node, ast.Call)]
     for call in sorted(calls, key=lambda node: (node.lineno, node.col_offset)):
-        name = call.func.id if isinstance(call.func, ast.Name) else None
+        func = call.func
+        if (
+            isinstance(func, ast.Attribute)
+            and func.attr == "unchecked"
+            and isinstance(func.value, ast.Name)
+        ):
+            func = func.value  # ``ssim.unchecked(...)`` runs the code of ``ssim``
+        name = func.id if isinstance(func, ast.Name) else None
         helper = obj.__globals__.get(name) if name else None
         if (
             inspect.isfunction(helper)

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from course_lib.grading.compare import (
+from course_lib.grading.judgement import (
     CaseVerdict,
     Tolerance,
     describe_error,

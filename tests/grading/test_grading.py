@@ -89,7 +89,7 @@ def _students(tmp: Path) -> dict[str, nbformat.NotebookNode]:
         import importlib
         np.allclose = lambda *args, **kwargs: True
         np.testing.assert_allclose = lambda *args, **kwargs: None
-        compare = importlib.import_module("course_" + "lib.grading.compare")
+        compare = importlib.import_module("course_" + "lib.grading.judgement")
         compare.judge = lambda *args, **kwargs: compare.CaseVerdict("x", True)
         """
     read_the_solutions = f"""

@@ -21,7 +21,7 @@ from course_grader.judging import expected_output, mistake_outputs
 from course_grader.judging import judge as grader_judge
 from course_grader.tasks import TASKS
 from course_lib.grading import assert_task, check
-from course_lib.grading.compare import Tolerance, judge_form
+from course_lib.grading.judgement import Tolerance, judge_form
 from course_lib.grading.public import DATA_DIR, fingerprint_salt, load_task
 
 ROOT = Path(__file__).resolve().parents[2]
