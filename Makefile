@@ -15,7 +15,7 @@ LAB_STAMP := $(VENV)/.installed-lab
 # to stay together on one kernel).
 PYTEST_ARGS ?= -n 2 --dist loadfile
 
-.PHONY: setup setup-lab lab lab-command test test-fast lint bench clean notebooks site slides
+.PHONY: setup setup-lab setup-backends lab lab-command test test-fast test-backends lint bench clean notebooks site slides
 
 # The maintainers' environment (tests, site, slides, nbgrader) ...
 setup: $(STAMP)
@@ -30,6 +30,18 @@ $(VENV)/bin/python:
 $(STAMP): pyproject.toml | $(VENV)/bin/python
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
+
+# JAX and a CPU-only PyTorch beside TensorFlow, for make test-backends.  TORCH_CPU is
+# what pip installs for torch: by default PyTorch's CPU-only wheel from its own index
+# (the one on the Python package index bundles 3 GB of CUDA); a wheel file also works.
+TORCH_CPU ?= torch --index-url https://download.pytorch.org/whl/cpu
+BACKENDS_STAMP := $(VENV)/.installed-backends
+setup-backends: $(BACKENDS_STAMP)
+
+$(BACKENDS_STAMP): pyproject.toml | $(STAMP)
+	$(BIN)/python -m pip install --quiet $(TORCH_CPU)
+	$(BIN)/python -m pip install --quiet -e ".[dev,jax,torch]"
+	touch $(BACKENDS_STAMP)
 
 $(LAB_STAMP): pyproject.toml | $(VENV)/bin/python
 	$(BIN)/python -m pip install --quiet -e ".[lab]"
@@ -63,6 +75,17 @@ test: setup lint
 FAST_MARKERS := not notebooks and not browser and not slow
 test-fast: setup
 	$(BIN)/python -m pytest -n 2 -m "$(FAST_MARKERS)" tests course_lib course_grader
+
+# The library's parity with Keras (values and each backend's autodiff) and the grading
+# (self-checks, the sandbox, course-grade) on the JAX and PyTorch backends.  make test
+# runs them on TensorFlow, and grades every solution on each installed backend.
+BACKEND_TESTS := tests/losses tests/gradients tests/compare tests/grading
+test-backends: setup-backends
+	for backend in jax torch; do \
+		echo "== KERAS_BACKEND=$$backend"; \
+		KERAS_BACKEND=$$backend $(BIN)/python -m pytest $(PYTEST_ARGS) $(BACKEND_TESTS) \
+			--ignore=tests/grading/test_grader_solutions.py || exit 1; \
+	done
 
 lint: setup
 	$(BIN)/ruff check course_lib course_grader tests benchmarks scripts

@@ -2,31 +2,33 @@
 
 For each of the 22 losses and each size (1e3, 1e5 and 1e6 elements of
 ``y_pred``) we time one call of the *class* with its default reduction on
-float32 NumPy input -- the way a learner calls both -- and report the best of
-several repeats, the ratio ``course_lib / keras`` and course_lib's peak extra
-memory (``tracemalloc`` sees NumPy's allocations; TensorFlow's allocator is
-invisible to it, so Keras' memory is not reported).
+float32 input and report the best of several repeats, the ratio
+``course_lib / keras`` and course_lib's peak extra memory (``tracemalloc`` sees
+NumPy's allocations; the backends' allocators are invisible to it, so Keras'
+memory is not reported).  course_lib gets NumPy arrays; Keras gets tensors of its
+backend, converted before the clock starts (on PyTorch, Keras 3.15's
+``CategoricalGeneralizedCrossEntropy`` fails on NumPy input).
 
 Usage::
 
-    python benchmarks/bench_losses.py [--sizes 1000 100000 1000000] [--markdown FILE]
+    python benchmarks/bench_losses.py [--backend jax] [--sizes 1000 100000 1000000]
+        [--markdown FILE]
+
+``--backend`` (tensorflow, jax, torch or numpy; default ``$KERAS_BACKEND`` or
+tensorflow) selects the Keras backend.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import time
 import tracemalloc
 from functools import partial
 
-from course_lib.notebook import quiet_tensorflow  # noqa: E402
-
-quiet_tensorflow()
-
-import keras  # noqa: E402
-
-import course_lib.losses as our_losses  # noqa: E402
-from course_lib.sample_inputs import LOSS_NAMES, sample_inputs  # noqa: E402
+import course_lib.losses as our_losses
+from course_lib.notebook import quiet_tensorflow
+from course_lib.sample_inputs import LOSS_NAMES, sample_inputs
 
 CLASS_OF = our_losses.CLASS_OF_FUNCTION
 
@@ -52,6 +54,10 @@ def peak_memory_mib(call) -> float:
 
 
 def run(sizes: list[int]) -> list[dict]:
+    quiet_tensorflow()
+    import keras  # after main() has chosen the backend
+
+    convert = keras.ops.convert_to_tensor
     rows = []
     for name in LOSS_NAMES:
         class_name = CLASS_OF[name]
@@ -60,7 +66,7 @@ def run(sizes: list[int]) -> list[dict]:
             ours = getattr(our_losses, class_name)(**options)
             theirs = getattr(keras.losses, class_name)(**options)
             call_ours = partial(ours, y_true, y_pred)
-            call_keras = partial(theirs, y_true, y_pred)
+            call_keras = partial(theirs, convert(y_true), convert(y_pred))
             t_ours, t_keras = best_time(call_ours), best_time(call_keras)
             rows.append(
                 {
@@ -95,7 +101,15 @@ def main() -> None:
     )
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 100_000, 1_000_000])
     parser.add_argument("--markdown", help="also write the table to this file")
+    parser.add_argument(
+        "--backend",
+        choices=["tensorflow", "jax", "torch", "numpy"],
+        default=os.environ.get("KERAS_BACKEND", "tensorflow"),
+        help="the Keras backend (default: $KERAS_BACKEND, else tensorflow)",
+    )
     args = parser.parse_args()
+    os.environ["KERAS_BACKEND"] = args.backend
+    print(f"Keras backend: {args.backend}\n")
     print(HEADER)
     rows = run(args.sizes)
     slow = [r for r in rows if r["elements"] >= 100_000 and r["ratio"] > 2.0]
@@ -111,7 +125,8 @@ def main() -> None:
     print(summary)
     if args.markdown:
         with open(args.markdown, "w") as handle:
-            handle.write(HEADER + "\n" + "\n".join(_format_row(r) for r in rows) + "\n" + summary + "\n")
+            table = "\n".join(_format_row(r) for r in rows)
+            handle.write(f"Keras backend: {args.backend}\n\n{HEADER}\n{table}\n{summary}\n")
 
 
 if __name__ == "__main__":

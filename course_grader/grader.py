@@ -32,6 +32,7 @@ import builtins
 import csv
 import errno
 import hashlib
+import importlib.util
 import itertools
 import json
 import os
@@ -902,6 +903,10 @@ protection:
 """
 
 
+#: The module each Keras backend needs.
+BACKEND_MODULES = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="course-grade",
@@ -937,7 +942,18 @@ def main(argv: list[str] | None = None) -> int:
         help="start every submission's Python from scratch instead of forking it from a fork server "
         "(slower; the grades are the same)",
     )
+    parser.add_argument(
+        "--backend",
+        choices=sorted(BACKEND_MODULES),
+        default=os.environ.get("KERAS_BACKEND", "tensorflow"),
+        help="the Keras backend that runs the tasks written with keras.ops (default: $KERAS_BACKEND, "
+        "else tensorflow); it must be installed (pip install -e '.[jax]' or '.[torch]')",
+    )
     args = parser.parse_args(argv)
+    if importlib.util.find_spec(BACKEND_MODULES[args.backend]) is None:
+        print(f"course-grade: the {args.backend} backend is not installed", file=sys.stderr)
+        return 2
+    os.environ["KERAS_BACKEND"] = args.backend  # the sandboxed children inherit it
     start = time.perf_counter()
     limits = Limits(args.seconds, args.memory_mb, args.disk_mb, args.processes)
     try:
@@ -950,7 +966,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"course-grade: {error}", file=sys.stderr)
         return 2
     elapsed = time.perf_counter() - start
-    print(f"graded {len(results)} submissions in {elapsed:.1f} s -> {args.out / 'grades.csv'}")
+    print(
+        f"graded {len(results)} submissions on the {args.backend} backend in {elapsed:.1f} s "
+        f"-> {args.out / 'grades.csv'}"
+    )
     return 0
 
 

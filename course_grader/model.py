@@ -44,12 +44,20 @@ __all__ = [
 #: ``course_lib.grading`` (self-check, ``task_data``) and ``course_lib.notebook`` (``setup``, ``fmt``).
 COURSE_LIBRARY = (r"^(import )?course_lib\b(?!\.(grading|notebook)\b)",)
 
-#: Automatic (or library) differentiation, forbidden in every gradient task.
+#: Automatic (or library) differentiation, forbidden in every gradient task: the
+#: entry points of each Keras backend's autodiff (TensorFlow's tapes, ``jax.grad`` and
+#: its kin, ``torch.autograd``, ``Tensor.backward`` and ``torch.func``) and the
+#: ``autograd`` package.  Only the entry points: on the JAX or PyTorch backend Keras
+#: itself calls ``jax`` and ``torch`` all the time, as it calls TensorFlow on its own.
 AUTODIFF = (
     r"^tensorflow\.python\.eager\.backprop\.GradientTape\b",
     r"^tensorflow\.python\.eager\.forwardprop\.ForwardAccumulator\b",
     r"^tensorflow\.python\.ops\.gradients_impl\.",
-    r"^(import )?(jax|torch|autograd)\b",
+    r"^jax\._src\.api\.(grad|value_and_grad|vjp|jvp|jacfwd|jacrev|hessian|linearize)\b",
+    r"^torch\.autograd\.(grad|backward|functional)\b",
+    r"^torch\._tensor\.Tensor\.backward\b",
+    r"^torch\.(func|_functorch)\.",
+    r"^(import )?autograd\b",
 )
 
 

@@ -6,17 +6,19 @@ two agree.  *Checking an exercise* is another module's,
 :func:`course_lib.grading.check`, the self-check at the end of each exercise
 (which judges a learner's answer with :mod:`course_lib.grading.judgement`).
 
-This module imports TensorFlow lazily, when a comparison runs.  (So do
-:func:`course_lib.training.keras_session` and the grading runner for tasks
-that use Keras; :mod:`course_lib.keras_losses` imports Keras when it is
-imported.  ``course_lib.losses`` and ``course_lib.gradients`` never do.)
+It runs on whichever backend Keras uses (``KERAS_BACKEND``: TensorFlow, JAX,
+PyTorch or NumPy), imports Keras lazily, when a comparison runs, and names the
+backend in its verdict.  The gradient is compared with that backend's own
+automatic differentiation (:data:`AUTODIFF`); the NumPy backend has none, so
+there only values are compared.  (``course_lib.losses`` and
+``course_lib.gradients`` never import Keras.)
 
 >>> import numpy as np
 >>> from course_lib.compare import compare_loss
 >>> y_true = np.array([[0.0, 1.0], [1.0, 0.0]])
 >>> y_pred = np.array([[0.2, 0.7], [0.4, 0.1]])
 >>> print(compare_loss("huber", y_true, y_pred, delta=0.5))
-huber(delta=0.5) vs keras.losses.huber on 2 samples (float64)
+huber(delta=0.5) vs keras.losses.huber on 2 samples (float64, tensorflow backend)
   value:    OK (max |difference| within rtol=1e-09, atol=5e-09)
   gradient: OK (max |difference| within rtol=1e-07, atol=1e-09) vs tf.GradientTape
 
@@ -27,6 +29,7 @@ differences are kept on the returned object for anyone who wants them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,15 +44,65 @@ from course_lib.losses.reduction import reduce_weighted_values
 _FLOAT32_ONLY = {"ctc", "CTC"}
 
 
-def _keras():
-    """Import Keras with TensorFlow's C++ start-up logs silenced."""
+def _keras() -> Any:
+    """Import Keras (TensorFlow's start-up logs silenced, should it be the backend)."""
     from course_lib.notebook import quiet_tensorflow
 
     quiet_tensorflow()
     import keras
-    import tensorflow as tf
 
-    return keras, tf
+    return keras
+
+
+#: The automatic differentiation of each Keras backend, as the verdict names it.
+AUTODIFF = {
+    "tensorflow": "tf.GradientTape",
+    "jax": "jax.grad",
+    "torch": "torch.autograd",
+}
+
+
+def backend_gradient(
+    backend: str,
+    fn: Callable[..., Any],
+    y_true: np.ndarray,
+    y_pred: np.ndarray,
+    **options: Any,
+) -> np.ndarray:
+    r""":math:`\partial \sum_i \ell_i / \partial \hat y` of a Keras loss ``fn``, by the
+    automatic differentiation of ``backend`` (see :data:`AUTODIFF`)."""
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        variable = tf.Variable(y_pred)
+        with tf.GradientTape() as tape:
+            total = tf.reduce_sum(fn(tf.constant(y_true), variable, **options))
+        return tape.gradient(total, variable).numpy()
+    if backend == "jax":
+        import jax
+        import jax.numpy as jnp
+
+        def total(prediction: Any) -> Any:
+            return jnp.sum(fn(jnp.asarray(y_true), prediction, **options))
+
+        return np.asarray(jax.grad(total)(jnp.asarray(y_pred)))
+    if backend == "torch":
+        import torch
+
+        prediction = torch.tensor(y_pred, requires_grad=True)
+        torch.sum(fn(torch.as_tensor(y_true), prediction, **options)).backward()
+        return prediction.grad.numpy()
+    raise ValueError(f"the {backend} backend has no automatic differentiation.")
+
+
+def _default_dtype(backend: str) -> str:
+    """float64 where Keras really computes in float64 (TensorFlow); float32 elsewhere.
+
+    On JAX (without ``jax_enable_x64``) float64 inputs become float32, and on
+    PyTorch and the NumPy backend some of Keras' reductions (``keras.ops.mean``)
+    compute in float32 even for float64 input.
+    """
+    return "float64" if backend == "tensorflow" else "float32"
 
 
 def _course_keras_losses():
@@ -76,6 +129,7 @@ class Verdict:
     gradient_error: float = float("nan")
     gradient_tolerance: tuple[float, float] = (0.0, 0.0)
     notes: list[str] = field(default_factory=list)
+    autodiff: str = "tf.GradientTape"
 
     @property
     def ok(self) -> bool:
@@ -99,7 +153,7 @@ class Verdict:
                     "gradient:",
                     self.gradient_ok,
                     self.gradient_tolerance,
-                    " vs tf.GradientTape",
+                    f" vs {self.autodiff}",
                 )
             )
         lines += [f"  note: {note}" for note in self.notes]
@@ -180,15 +234,16 @@ def compare_loss(
     y_pred: Any,
     *,
     gradient: bool = True,
-    dtype: str = "float64",
+    dtype: str | None = None,
     reference: str = "keras.losses",
     **options: Any,
 ) -> Verdict:
     """Compare the *function* ``course_lib.losses.<name>`` with ``keras.losses.<name>``.
 
     Checks the per-sample values and, if ``gradient``, our hand-derived
-    ``course_lib.gradients.<name>`` against ``tf.GradientTape`` applied to the
-    Keras function (the derivative of the sum over samples).
+    ``course_lib.gradients.<name>`` against the backend's automatic
+    differentiation of the Keras function (the derivative of the sum over
+    samples): ``tf.GradientTape``, ``jax.grad`` or ``torch.autograd``.
 
     Parameters
     ----------
@@ -197,17 +252,20 @@ def compare_loss(
     y_true, y_pred : array_like
         Inputs, converted to ``dtype`` (``y_true`` keeps integer labels for the
         sparse, generalised cross-entropy, circle and CTC losses).
-    dtype : {"float64", "float32"}
-        Precision of the comparison; CTC is always float32 (TensorFlow's kernel).
+    dtype : {"float64", "float32"}, optional
+        Precision of the comparison.  By default float64 on TensorFlow and
+        float32 on the other backends, where Keras computes partly in float32
+        even for float64 input.  CTC is always float32 (TensorFlow's kernel).
     reference : {"keras.losses", "course_lib.keras_losses"}
         Where the Keras function comes from.  Losses that Keras lacks (triplet,
         soft F-beta, SSIM, BCE + Dice, ...) are compared with their ``keras.ops``
-        versions in :mod:`course_lib.keras_losses`, and our gradient with
-        ``tf.GradientTape`` on those.
+        versions in :mod:`course_lib.keras_losses`, and our gradient with the
+        backend's automatic differentiation of those.
     **options
         Keyword arguments of the loss, e.g. ``delta=0.5`` or ``from_logits=True``.
     """
-    keras, tf = _keras()
+    keras = _keras()
+    backend = keras.backend.backend()
     if reference not in ("keras.losses", "course_lib.keras_losses"):
         raise ValueError(
             "reference must be 'keras.losses' or 'course_lib.keras_losses'; "
@@ -216,12 +274,17 @@ def compare_loss(
     keras_fn = getattr(
         keras.losses if reference == "keras.losses" else _course_keras_losses(), name
     )
-    y_true, y_pred, dtype = _prepare(name, y_true, y_pred, dtype)
+    y_true, y_pred, dtype = _prepare(
+        name, y_true, y_pred, dtype or _default_dtype(backend)
+    )
     value_tol, gradient_tol = _tolerances(np.dtype(dtype))
 
     ours = getattr(our_losses, name)(y_true, y_pred, **options)
-    theirs = keras_fn(tf.constant(y_true), tf.constant(y_pred), **options)
-    value_ok, value_error = _agreement(ours, np.asarray(theirs), *value_tol)
+    convert = keras.ops.convert_to_tensor
+    theirs = keras_fn(convert(y_true), convert(y_pred), **options)
+    value_ok, value_error = _agreement(
+        ours, keras.ops.convert_to_numpy(theirs), *value_tol
+    )
     samples = np.size(ours)
     scope = (
         "the whole batch (one value)"
@@ -229,22 +292,36 @@ def compare_loss(
         else f"{samples} sample{'s' if samples != 1 else ''}"
     )
     verdict = Verdict(
-        f"{_describe(name, options)} vs {reference}.{name} on {scope} ({dtype})",
+        f"{_describe(name, options)} vs {reference}.{name} on {scope} "
+        f"({dtype}, {backend} backend)",
         value_ok,
         value_error,
         value_tol,
+        notes=_dtype_notes(backend, dtype),
     )
-    if gradient:
-        variable = tf.Variable(y_pred)
-        with tf.GradientTape() as tape:
-            total = tf.reduce_sum(keras_fn(tf.constant(y_true), variable, **options))
-        reference = tape.gradient(total, variable).numpy()
+    if gradient and backend not in AUTODIFF:
+        verdict.notes.append(
+            f"gradient not compared: the {backend} backend has no automatic "
+            "differentiation"
+        )
+    elif gradient:
+        theirs_gradient = backend_gradient(backend, keras_fn, y_true, y_pred, **options)
         ours_gradient = getattr(our_gradients, name)(y_true, y_pred, **options)
         verdict.gradient_ok, verdict.gradient_error = _agreement(
-            ours_gradient, reference, *gradient_tol
+            ours_gradient, theirs_gradient, *gradient_tol
         )
         verdict.gradient_tolerance = gradient_tol
+        verdict.autodiff = AUTODIFF[backend]
     return verdict
+
+
+def _dtype_notes(backend: str, dtype: str) -> list[str]:
+    if dtype == "float64" and _default_dtype(backend) != "float64":
+        return [
+            f"Keras on the {backend} backend computes partly in float32 even for "
+            "float64 input, so float64 tolerances may report MISMATCH"
+        ]
+    return []
 
 
 def compare_class(
@@ -253,7 +330,7 @@ def compare_class(
     y_pred: Any,
     *,
     sample_weight: Any = None,
-    dtype: str = "float64",
+    dtype: str | None = None,
     **config: Any,
 ) -> Verdict:
     r"""Compare ``course_lib.losses.<class_name>(**config)`` with the Keras class.
@@ -272,21 +349,37 @@ def compare_class(
     >>> y_true = np.zeros((40, 1))
     >>> y_pred = np.linspace(-2.0, 2.0, 40).reshape(-1, 1)
     >>> print(compare_class("LogCosh", y_true, y_pred, reduction="sum"))
-    LogCosh(reduction='sum') vs keras.losses.LogCosh (float64)
+    LogCosh(reduction='sum') vs keras.losses.LogCosh (float64, tensorflow backend)
       value:    OK (max |difference| within rtol=1e-09, atol=5e-09)
     """
-    keras, _ = _keras()
-    y_true, y_pred, dtype = _prepare(class_name, y_true, y_pred, dtype)
+    keras = _keras()
+    backend = keras.backend.backend()
+    y_true, y_pred, dtype = _prepare(
+        class_name, y_true, y_pred, dtype or _default_dtype(backend)
+    )
     value_tol, _ = _tolerances(np.dtype(dtype))
     our_loss = getattr(our_losses, class_name)(dtype=dtype, **config)
     ours = our_loss(y_true, y_pred, sample_weight=sample_weight)
     keras_loss = getattr(keras.losses, class_name)(dtype=dtype, **config)
-    theirs = keras_loss(y_true, y_pred, sample_weight=sample_weight)
+    convert = keras.ops.convert_to_tensor
+    theirs = keras_loss(
+        convert(y_true),
+        convert(y_pred),
+        sample_weight=None if sample_weight is None else convert(sample_weight),
+    )
     allowed = _reduced_tolerance(our_loss, y_true, y_pred, sample_weight, *value_tol)
-    value_ok, value_error = _agreement(ours, np.asarray(theirs), 0.0, allowed)
+    value_ok, value_error = _agreement(
+        ours, keras.ops.convert_to_numpy(theirs), 0.0, allowed
+    )
     weighted = "" if sample_weight is None else ", weighted"
     description = (
         f"{_describe(class_name, config)} vs keras.losses.{class_name} "
-        f"({dtype}{weighted})"
+        f"({dtype}, {backend} backend{weighted})"
     )
-    return Verdict(description, value_ok, value_error, value_tol)
+    return Verdict(
+        description,
+        value_ok,
+        value_error,
+        value_tol,
+        notes=_dtype_notes(backend, dtype),
+    )

@@ -1,11 +1,13 @@
 """Keras helpers for the notebooks' experiments: seeded, quiet and small.
 
-This module imports Keras (and so TensorFlow) when its functions run; the
-rest of ``course_lib`` never does.
+This module imports Keras when its functions run, on whichever backend
+``KERAS_BACKEND`` selects (TensorFlow, JAX or PyTorch); the rest of
+``course_lib`` never imports it.
 """
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 import numpy as np
@@ -16,17 +18,41 @@ from course_lib.notebook import quiet_tensorflow
 def keras_session(seed: int = 0) -> Any:
     """Import Keras quietly and deterministically, seed everything, return ``keras``.
 
-    Seeds Python, NumPy and TensorFlow with ``keras.utils.set_random_seed`` and
-    turns on TensorFlow's deterministic ops, so ``fit`` gives the same weights
-    on every run on the same machine.
+    Seeds Python, NumPy and Keras' global seed generator (from which the
+    layers draw their initial weights) and makes the backend deterministic:
+    TensorFlow's deterministic ops, or PyTorch's seed and deterministic
+    algorithms.  ``fit`` then gives the same weights on every run on the same
+    machine and backend.  Different backends draw different initial weights
+    from the same seed, so trained numbers differ between backends.
+
+    ``keras.utils.set_random_seed`` would do the seeding too, but it imports
+    TensorFlow whenever TensorFlow is installed, even on the JAX or PyTorch
+    backend (its documented behaviour, for ``tf.data`` pipelines), which costs
+    seconds and hundreds of megabytes; so on those backends we seed by hand.
     """
     quiet_tensorflow()
     import keras
-    import tensorflow as tf
 
-    tf.get_logger().setLevel("ERROR")
-    keras.utils.set_random_seed(seed)
-    tf.config.experimental.enable_op_determinism()
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        tf.get_logger().setLevel("ERROR")
+        keras.utils.set_random_seed(seed)
+        tf.config.experimental.enable_op_determinism()
+        return keras
+    from keras.src.backend.common import global_state
+    from keras.src.random import seed_generator
+
+    global_state.set_global_attribute("global_random_seed", seed)
+    global_state.set_global_attribute(seed_generator.GLOBAL_SEED_GENERATOR, None)
+    random.seed(seed)
+    np.random.seed(seed)
+    if backend == "torch":
+        import torch
+
+        torch.manual_seed(seed)
+        torch.use_deterministic_algorithms(True)
     return keras
 
 

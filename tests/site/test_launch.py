@@ -10,6 +10,8 @@ not install the repository itself), wants an exact Python version, and
 
 from __future__ import annotations
 
+import importlib.util
+import json
 import os
 import re
 import subprocess
@@ -139,3 +141,48 @@ def test_learners_install_has_no_instructor_tools():
     assert "course-lib[lab,instructor]" in extras["dev"]  # the tests need both
     makefile = (ROOT / "Makefile").read_text()
     assert 'pip install --quiet -e ".[lab]"' in makefile and "lab: setup-lab" in makefile
+
+
+# --- Other Keras backends ---------------------------------------------------------------
+
+
+def _extras() -> dict[str, list[str]]:
+    import tomllib
+
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+
+
+def test_the_backend_extras_name_jax_on_cpu_and_torch():
+    extras = _extras()
+    assert [requirement.split(">=")[0] for requirement in extras["jax"]] == ["jax[cpu]"]
+    assert [requirement.split(">=")[0] for requirement in extras["torch"]] == ["torch"]
+    # TensorFlow stays a dependency of the course itself: the default backend and the reference.
+    assert not any("tensorflow" in requirement for extra in ("jax", "torch") for requirement in extras[extra])
+
+
+@pytest.mark.skipif(
+    not all(importlib.util.find_spec(module) for module in ("jax", "torch")),
+    reason="make setup-backends installs jax and a CPU-only torch",
+)
+def test_the_backend_extras_resolve_to_what_is_installed(tmp_path):
+    """``pip install ".[jax,torch]"`` is satisfied by the installed JAX and CPU-only PyTorch:
+    pip would install the course itself and nothing else (no CUDA build of torch)."""
+    report = tmp_path / "report.json"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--dry-run",
+            "--quiet",
+            "--report",
+            str(report),
+            f"{ROOT}[jax,torch]",
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    installed = [item["metadata"]["name"] for item in json.loads(report.read_text())["install"]]
+    assert installed == ["course-lib"]
