@@ -1,6 +1,7 @@
 """Execute, clean and check the course notebooks.
 
     python scripts/notebooks.py execute notebooks/02_regression.ipynb ...
+    python scripts/notebooks.py execute --backend jax notebooks/02_regression.ipynb ...
     python scripts/notebooks.py clean   notebooks/*.ipynb
     python scripts/notebooks.py check   notebooks/*.ipynb
     python scripts/notebooks.py launch  notebooks/*.ipynb solutions/*.ipynb
@@ -8,6 +9,11 @@
 ``execute`` runs each notebook top to bottom in a fresh kernel (with the same
 quiet, deterministic TensorFlow settings that the test suite uses), stores the
 outputs that nbval will compare, cleans the file and prints the wall time.
+With ``--backend jax`` or ``--backend torch`` the notebook runs on that Keras
+backend instead and is left untouched: its text outputs are written to the
+backend's record, ``notebooks/outputs/<backend>/<name>.json``, which
+``tests/notebooks/test_backends.py`` compares with a fresh run on that backend.
+(The notebook itself keeps TensorFlow's outputs, which nbval compares.)
 ``clean`` strips volatile metadata (timestamps, kernel versions, UI state) so
 that diffs show only real changes.  ``check`` fails on a notebook that is not
 clean, was not run top to bottom in one fresh kernel, or lacks its launch
@@ -173,19 +179,72 @@ def problems(notebook: nbformat.NotebookNode, path: Path | None = None) -> list[
     return found
 
 
-def execute(path: Path, timeout: int = 600) -> float:
-    """Run ``path`` in a fresh kernel, save it cleaned, and return the wall time in seconds."""
+def run(path: Path, backend: str = "tensorflow", timeout: int = 600) -> tuple[nbformat.NotebookNode, float]:
+    """``path`` executed top to bottom in a fresh kernel on a Keras ``backend``, and the wall time.
+
+    Errors stop the run, except in cells tagged ``raises-exception``."""
     from nbclient import NotebookClient
 
-    os.environ.update(TF_ENVIRONMENT | {"PYTHONHASHSEED": "0"})
-    notebook = nbformat.read(path, as_version=4)
-    client = NotebookClient(
-        notebook, kernel_name="python3", timeout=timeout, resources={"metadata": {"path": str(path.parent)}}
-    )
-    start = time.perf_counter()
-    client.execute()
-    elapsed = time.perf_counter() - start
+    environment = TF_ENVIRONMENT | {"PYTHONHASHSEED": "0", "KERAS_BACKEND": backend}
+    saved = {key: os.environ.get(key) for key in environment}
+    os.environ.update(environment)  # the kernel inherits this process' environment
+    try:
+        notebook = nbformat.read(path, as_version=4)
+        resources = {"metadata": {"path": str(path.parent)}}
+        client = NotebookClient(notebook, kernel_name="python3", timeout=timeout, resources=resources)
+        start = time.perf_counter()
+        client.execute()
+        return notebook, time.perf_counter() - start
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def execute(path: Path, timeout: int = 600) -> float:
+    """Run ``path`` on TensorFlow in a fresh kernel, save it cleaned, and return the wall time in seconds."""
+    notebook, elapsed = run(path, "tensorflow", timeout)
     nbformat.write(clean(notebook), path)
+    return elapsed
+
+
+#: Where each backend's expected text outputs live (``<backend>/<notebook>.json``).
+OUTPUTS = ROOT / "notebooks" / "outputs"
+
+
+def text_outputs(notebook: nbformat.NotebookNode) -> dict[str, str]:
+    """Each code cell's printed text (streams and the text/plain of results), by cell index.
+
+    This is what nbval compares for TensorFlow; figures are left out (their text/plain
+    is the alt text, which is kept)."""
+    texts = {}
+    for index, cell in enumerate(notebook.cells):
+        if cell.cell_type != "code":
+            continue
+        parts = []
+        for output in cell.get("outputs", []):
+            if output.output_type == "stream":
+                parts.append(output.text)
+            elif output.output_type in ("execute_result", "display_data"):
+                parts.append(output.get("data", {}).get("text/plain", ""))
+            elif output.output_type == "error":
+                parts.append(f"{output.ename}: {output.evalue}")
+        texts[str(index)] = "".join(parts)
+    return texts
+
+
+def record_path(path: Path, backend: str) -> Path:
+    return OUTPUTS / backend / f"{path.stem}.json"
+
+
+def record_backend(path: Path, backend: str, timeout: int = 600) -> float:
+    """Run ``path`` on ``backend`` and store its text outputs as that backend's record."""
+    notebook, elapsed = run(path, backend, timeout)
+    target = record_path(path, backend)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(text_outputs(notebook), indent=1, ensure_ascii=False) + "\n")
     return elapsed
 
 
@@ -203,6 +262,13 @@ def main() -> int:
     parser.add_argument("command", choices=["execute", "clean", "check", "launch"])
     parser.add_argument("paths", nargs="+", type=Path)
     parser.add_argument(
+        "--backend",
+        choices=["tensorflow", "jax", "torch"],
+        default="tensorflow",
+        help="execute: run on this Keras backend; jax and torch write notebooks/outputs/<backend>/ "
+        "and leave the notebook as it is",
+    )
+    parser.add_argument(
         "--record-times",
         action="store_true",
         help=f"execute: store each wall time in {RUN_TIMES.relative_to(ROOT)} (for the workshop kit)",
@@ -210,7 +276,10 @@ def main() -> int:
     args = parser.parse_args()
     status = 0
     for path in args.paths:
-        if args.command == "execute":
+        if args.command == "execute" and args.backend != "tensorflow":
+            seconds = record_backend(path, args.backend)
+            print(f"{path}: executed on {args.backend} in {seconds:.1f} s", flush=True)
+        elif args.command == "execute":
             seconds = execute(path)
             print(f"{path}: executed in {seconds:.1f} s", flush=True)
             if args.record_times:
