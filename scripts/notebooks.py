@@ -11,9 +11,9 @@ quiet, deterministic TensorFlow settings that the test suite uses), stores the
 outputs that nbval will compare, cleans the file and prints the wall time.
 With ``--backend jax`` or ``--backend torch`` the notebook runs on that Keras
 backend instead and is left untouched: its text outputs are written to the
-backend's record, ``notebooks/outputs/<backend>/<name>.json``, which
-``tests/notebooks/test_backends.py`` compares with a fresh run on that backend.
-(The notebook itself keeps TensorFlow's outputs, which nbval compares.)
+backend's record, ``notebooks/outputs/<backend>/<name>.json``: what the notebook
+prints on that backend.  (The notebook itself keeps TensorFlow's outputs, which
+nbval compares.)
 ``clean`` strips volatile metadata (timestamps, kernel versions, UI state) so
 that diffs show only real changes.  ``check`` fails on a notebook that is not
 clean, was not run top to bottom in one fresh kernel, or lacks its launch
