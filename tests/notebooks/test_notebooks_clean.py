@@ -42,3 +42,36 @@ def test_a_dirty_notebook_is_reported():
     assert any("execution counts" in problem for problem in found)
     # 89 characters: the site and the slides would need to scroll sideways
     assert "code cell 1 has lines longer than 88 characters: [1]" in found
+
+
+def test_text_outputs_keeps_what_nbval_compares_per_code_cell():
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [
+        nbformat.v4.new_markdown_cell("# title"),
+        nbformat.v4.new_code_cell(
+            "print(1); x",
+            outputs=[
+                nbformat.v4.new_output("stream", name="stdout", text="1\n"),
+                nbformat.v4.new_output("execute_result", data={"text/plain": "2"}, execution_count=1),
+            ],
+        ),
+        nbformat.v4.new_code_cell(
+            "plot()",
+            outputs=[
+                nbformat.v4.new_output(
+                    "display_data", data={"image/png": "AAAA", "text/plain": "a plot of x"}
+                )
+            ],
+        ),
+        nbformat.v4.new_code_cell(
+            "1/0",
+            outputs=[nbformat.v4.new_output("error", ename="ZeroDivisionError", evalue="division by zero")],
+        ),
+    ]
+    assert notebook_tools.text_outputs(notebook) == {
+        "1": "1\n2",
+        "2": "a plot of x",
+        "3": "ZeroDivisionError: division by zero",
+    }
+    record = notebook_tools.record_path(ROOT / "notebooks" / "02_regression.ipynb", "jax")
+    assert record == ROOT / "notebooks" / "outputs" / "jax" / "02_regression.json"
