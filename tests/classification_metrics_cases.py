@@ -3,21 +3,22 @@
 written with TensorFlow (a reference for values and for ``tf.GradientTape``), seeded
 data and the axes worth testing.
 
-``article_fbeta`` needs TensorFlow, so importing this module imports it; the test
-files that use it import TensorFlow themselves.
+``article_fbeta`` needs TensorFlow (it imports it when called), so the tests that use it
+run on the TensorFlow backend only.
 """
 
 from __future__ import annotations
 
 import keras
 import numpy as np
-import tensorflow as tf
 
 AXES = [None, -1, 0, (1, 2)]
 
 
 def article_fbeta(y_true, y_pred, beta=1.0):
     """The source article's custom_fbeta_loss, with tf.reduce_sum for K.sum and Keras' epsilon."""
+    import tensorflow as tf
+
     eps = keras.config.epsilon()
     true_positives = tf.reduce_sum(y_true * y_pred)
     false_positives = tf.reduce_sum((1 - y_true) * y_pred)

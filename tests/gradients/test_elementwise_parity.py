@@ -1,5 +1,5 @@
 """The gradients of the element-wise losses with a Keras twin (hinge family, cosine
-similarity, Dice, Tversky), tested once for all of them against ``tf.GradientTape``
+similarity, Dice, Tversky), tested once for all of them against the backend's autodiff
 and finite differences, at smooth points and at kinks and floors.
 """
 
@@ -9,8 +9,12 @@ import numpy as np
 import pytest
 from elementwise_cases import CLASS_OF, HINGE, SEGMENTATION, SIMILARITY, _cases, _data, _smooth_point
 from keras_reference import (
+    ATOL64,
+    BACKEND,
+    RTOL64,
     finite_difference_gradient,
     tape_gradient,
+    tolerance64,
 )
 
 import course_lib.gradients as G
@@ -25,7 +29,7 @@ def test_gradient_matches_tape_and_finite_differences(name, shape, options):
     ours = getattr(G, name)(y_true, y_pred, **options)
     assert ours.shape == y_pred.shape and ours.dtype == np.float64
     tape = tape_gradient(name, y_true, y_pred, **options)
-    np.testing.assert_allclose(ours, tape, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(ours, tape, rtol=RTOL64, atol=ATOL64)
     numeric = finite_difference_gradient(getattr(L, name), y_true, y_pred, **options)
     np.testing.assert_allclose(ours, numeric, rtol=1e-6, atol=1e-7)
 
@@ -36,6 +40,18 @@ def test_gradient_keeps_float32_and_the_shape_of_y_pred(name):
     grad = getattr(G, name)(y_true, y_pred[:, 0])  # y_pred of rank 1 against (4, 1)
     assert grad.shape == (4,) and grad.dtype == np.float32
     np.testing.assert_allclose(grad, getattr(G, name)(y_true, y_pred)[:, 0], rtol=1e-6)
+
+
+#: Where JAX's and PyTorch's autodiff differ from TensorFlow's (and ours) at these kinks
+#: (measured, Keras 3.15).  ``"half"``: ``maximum(a, b)`` at a tie gives each argument
+#: half the gradient on JAX and PyTorch, all of it to one on TensorFlow (hinge at margin
+#: exactly 1: -0.25 instead of -0.5).  ``"nan"``: at a zero prediction JAX and PyTorch
+#: differentiate ``x / ||x||`` through the zero norm, TensorFlow its floored form.
+OFF_TENSORFLOW = {
+    ("hinge", "[[1.0, -1.0]]"): "half",
+    ("categorical_hinge", "[[1.2, 0.2, -2.0]]"): "half",
+    ("cosine_similarity", "[[0.0, 0.0]]"): "nan",
+}
 
 
 @pytest.mark.parametrize(
@@ -53,7 +69,12 @@ def test_gradient_keeps_float32_and_the_shape_of_y_pred(name):
     ],
 )
 def test_gradient_at_kinks_and_floors_equals_tf_autodiff(name, y_true, y_pred):
+    expected = OFF_TENSORFLOW.get((name, str(y_pred))) if BACKEND != "tensorflow" else None
     y_true, y_pred = np.array(y_true), np.array(y_pred)
-    np.testing.assert_allclose(
-        getattr(G, name)(y_true, y_pred), tape_gradient(name, y_true, y_pred), rtol=1e-12
-    )
+    ours, theirs = getattr(G, name)(y_true, y_pred), tape_gradient(name, y_true, y_pred)
+    if expected == "nan":
+        assert np.all(np.isnan(theirs)) and np.all(np.isfinite(ours))
+    else:  # ours is TensorFlow's subgradient; JAX and PyTorch split a tie evenly
+        np.testing.assert_allclose(
+            ours * (0.5 if expected == "half" else 1.0), theirs, **tolerance64(1e-12, 0.0)
+        )

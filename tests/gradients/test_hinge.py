@@ -1,5 +1,5 @@
 """Gradients of hinge, squared hinge and categorical hinge: ``course_lib.gradients``
-against ``tf.GradientTape`` on ``keras.losses`` and central finite differences, away
+against the backend's autodiff on ``keras.losses`` and central finite differences, away
 from the kinks and exactly at them (where TF's subgradient is the reference)."""
 
 from __future__ import annotations

@@ -1,14 +1,20 @@
-"""Gradients of the metric-learning losses, each against ``tf.GradientTape`` and central
-finite differences of the NumPy loss: Circle against the tape on ``keras.losses.circle``;
-contrastive, triplet, quadruplet and adaptive triplet (not in Keras) against the tape on
-their ``keras.ops`` twins in ``course_lib.keras_losses``."""
+"""Gradients of the metric-learning losses, each against the backend's autodiff and
+central finite differences of the NumPy loss: Circle against the autodiff of
+``keras.losses.circle``; contrastive, triplet, quadruplet and adaptive triplet (not in
+Keras) against the autodiff of their ``keras.ops`` twins in ``course_lib.keras_losses``."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-import tensorflow as tf
-from keras_reference import finite_difference_gradient, tape_gradient
+from keras_reference import (
+    ATOL64,
+    RTOL64,
+    autodiff_gradient,
+    finite_difference_gradient,
+    tape_gradient,
+    tolerance64,
+)
 from metric_learning_cases import (
     BATCH_CASES,
     CIRCLE_OPTIONS,
@@ -27,10 +33,8 @@ from course_lib.losses import metric_learning as M
 
 
 def keras_tape(name, y_true, y_pred, **options):
-    variable = tf.Variable(np.asarray(y_pred))
-    with tf.GradientTape() as tape:
-        total = tf.reduce_sum(getattr(K, name)(tf.constant(y_true), variable, **options))
-    return tape.gradient(total, variable).numpy()
+    """The backend's autodiff of the ``keras.ops`` twin ``course_lib.keras_losses.<name>``."""
+    return autodiff_gradient(getattr(K, name), y_true, y_pred, **options)
 
 
 def frozen_margin_adaptive(labels, margins, mining):
@@ -57,8 +61,7 @@ def test_circle_gradient_matches_tape(options):
     np.testing.assert_allclose(
         GM.circle(labels, emb, **options),
         tape_gradient("circle", labels, emb, **options),
-        rtol=1e-9,
-        atol=1e-10,
+        **tolerance64(1e-9, 1e-10),
     )
 
 
@@ -69,8 +72,7 @@ def test_circle_gradient_with_a_reference_set_matches_tape():
     np.testing.assert_allclose(
         GM.circle(labels, emb, **kwargs),
         tape_gradient("circle", labels, emb, **kwargs),
-        rtol=1e-9,
-        atol=1e-10,
+        **tolerance64(1e-9, 1e-10),
     )
 
 
@@ -94,8 +96,8 @@ def test_circle_gradient_where_the_negative_weight_clip_is_active():
     np.testing.assert_allclose(
         GM.circle(labels, emb, gamma=3.0),
         tape_gradient("circle", labels, emb, gamma=3.0),
-        rtol=1e-9,
-        atol=1e-12,
+        rtol=RTOL64,
+        atol=ATOL64,
     )
 
 
@@ -130,7 +132,7 @@ def test_batch_gradient_matches_gradient_tape_and_finite_differences(name, optio
     labels, emb = batch_case(5)
     ours = getattr(G, name)(labels, emb, **options)
     assert ours.shape == emb.shape and ours.dtype == np.float64
-    np.testing.assert_allclose(ours, keras_tape(name, labels, emb, **options), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(ours, keras_tape(name, labels, emb, **options), rtol=RTOL64, atol=ATOL64)
     if name == "adaptive_triplet":  # the margins are constants: differentiate with them frozen
         margins = M.adaptive_margins(labels, emb, options.get("margin", 0.2))[0]
         loss, kwargs = frozen_margin_adaptive(labels, margins, options.get("mining", "all")), {}
@@ -154,7 +156,7 @@ def test_contrastive_gradient_matches_tape_and_finite_differences(margin):
     ours = G.contrastive(labels, pairs, margin=margin)
     assert ours.shape == pairs.shape
     np.testing.assert_allclose(
-        ours, keras_tape("contrastive", labels, pairs, margin=margin), rtol=1e-9, atol=1e-12
+        ours, keras_tape("contrastive", labels, pairs, margin=margin), rtol=RTOL64, atol=ATOL64
     )
     np.testing.assert_allclose(
         ours, finite_difference_gradient(M.contrastive, labels, pairs, margin=margin), rtol=1e-5, atol=1e-7

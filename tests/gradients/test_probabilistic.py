@@ -1,5 +1,5 @@
 """Gradients of the probabilistic losses: ``course_lib.gradients.probabilistic`` against
-``tf.GradientTape`` on ``keras.losses`` (every option, a non-default axis, every rank,
+the backend's autodiff on ``keras.losses`` (every option, a non-default axis, every rank,
 where the clip is active) and against central finite differences of our own loss;
 gradient signatures equal the losses'."""
 
@@ -7,7 +7,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from keras_reference import finite_difference_gradient, tape_gradient
+from keras_reference import (
+    ATOL64,
+    BACKEND,
+    RTOL64,
+    finite_difference_gradient,
+    in_keras_precision,
+    tape_gradient,
+)
 from loss_cases import parameters
 from probabilistic_cases import (
     AXIS_CASES,
@@ -57,7 +64,30 @@ def test_gradient_where_the_clip_is_active_matches_tape(case):
     if name.startswith("categorical_generalized"):
         p[0] = [0.5, 0.2, 0.3]  # keep p_c > 0: the slope -p_c^(q-1) is infinite at 0
     ours = getattr(G, name)(y, p, **kwargs)
-    close(ours, tape_gradient(name, y, p, **kwargs), "float64")
+    theirs = tape_gradient(name, y, p, **kwargs)
+    if BACKEND == "tensorflow":
+        close(ours, theirs, "float64")
+        return
+    # Measured off TensorFlow (Keras 3.15); ours follows TensorFlow, the reference.
+    if name == "sparse_categorical_crossentropy":
+        # JAX and PyTorch one-hot the labels and take the categorical path, which
+        # normalises p before it clips: where the target's p is 1e-7 no gradient flows
+        # (row 1: 0 instead of -1e7).  TensorFlow's sparse kernel renormalises after
+        # clipping.
+        close(G.categorical_crossentropy(np.eye(3)[y], p), theirs, "float64")
+        return
+    # On JAX float64 is computed in float32, where 1 - 1e-9 is 1 (clipped: no gradient).
+    expected = getattr(G, name)(*in_keras_precision(y, p), **kwargs)
+    keras_p = in_keras_precision(p)[0]
+    if BACKEND == "jax" and name in ("binary_crossentropy", "binary_focal_crossentropy", "kl_divergence"):
+        # jax.grad of clip splits the gradient evenly at a bound (as maximum does at a
+        # tie): half of it where the clipped p is exactly eps (or 1, KL's upper bound).
+        at_bound = (keras_p == np.float32(1e-7)) | ((keras_p == 1.0) & (name == "kl_divergence"))
+        expected = np.where(at_bound, 0.5 * expected, expected)
+    if BACKEND == "torch" and name == "kl_divergence":
+        # PyTorch: KL's clip passes no gradient at p = 1e-7 exactly (-2e6 on TensorFlow).
+        expected = np.where(p == 1e-7, 0.0, expected)
+    close(expected, theirs, "float64")
 
 
 # --------------------------------------------------------------------------------------
@@ -74,7 +104,7 @@ def test_gradient_matches_tape(case):
     y_true, y_pred = make_data(kind, shape, kwargs.get("from_logits", False), 3)
     ours = getattr(G, name)(y_true, y_pred, **kwargs)
     assert ours.shape == y_pred.shape and ours.dtype == np.float64
-    np.testing.assert_allclose(ours, tape_gradient(name, y_true, y_pred, **kwargs), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(ours, tape_gradient(name, y_true, y_pred, **kwargs), rtol=RTOL64, atol=ATOL64)
 
 
 @pytest.mark.parametrize("case", GRADIENT_CASES, ids=case_id)

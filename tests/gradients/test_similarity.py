@@ -1,4 +1,4 @@
-"""Gradient of cosine similarity: ``course_lib.gradients`` against ``tf.GradientTape`` on
+"""Gradient of cosine similarity: ``course_lib.gradients`` against the backend's autodiff on
 ``keras.losses`` and central finite differences, also where the norm is floored at
 epsilon; it is orthogonal to the prediction."""
 

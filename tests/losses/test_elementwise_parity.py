@@ -22,6 +22,7 @@ from keras_reference import (
     RTOL64,
     keras_class_value,
     keras_function_value,
+    tolerance64,
 )
 from loss_cases import REDUCTIONS
 
@@ -69,7 +70,7 @@ def test_class_with_float64_dtype_matches_keras(name, shape, options):
     ours = getattr(L, CLASS_OF[name])(dtype="float64", **options)(y_true, y_pred)
     theirs = keras_class_value(CLASS_OF[name], y_true, y_pred, dtype="float64", **options)
     assert np.asarray(ours).dtype == np.float64
-    np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(ours, theirs, **tolerance64(1e-12, 1e-14))
 
 
 @pytest.mark.parametrize("class_name", list(CLASS_OF.values()))

@@ -14,7 +14,18 @@ import warnings
 import keras
 import numpy as np
 import pytest
-from keras_reference import keras_class_value, keras_function_value, tape_gradient
+from keras_reference import (
+    BACKEND,
+    focal_probabilities_off_tensorflow,
+    in_keras_precision,
+    keras_class_value,
+    keras_function_value,
+    keras_loss_call,
+    mask_merge_fails_on_torch,
+    raises_mask_merge_error,
+    tape_gradient,
+    tolerance64,
+)
 from loss_cases import REDUCTIONS, parameters
 from probabilistic_cases import (
     AXIS_CASES,
@@ -239,12 +250,18 @@ def compare_class_against_keras(class_name, config, y_true, y_pred, dtype, seed=
     values_shape = np.shape(getattr(P, class_name)(reduction="none", **config)(y_true, y_pred))
     weights = weight_layouts(values_shape, rng)
     keras_config = config if dtype == "float32" else {"dtype": dtype} | config
+    # Keras masks the ignored class' samples (the mask has the values' shape).
+    keras_mask_shape = values_shape if config.get("ignore_class") is not None else None
     for reduction in REDUCTIONS:
         ours_loss = getattr(P, class_name)(reduction=reduction, **config)
         keras_loss = getattr(keras.losses, class_name)(reduction=reduction, **keras_config)
         for weight in weights:
             ours = ours_loss(y_true, y_pred, sample_weight=weight)
-            theirs = np.asarray(keras_loss(y_true, y_pred, sample_weight=weight))
+            if mask_merge_fails_on_torch(weight, keras_mask_shape):
+                with raises_mask_merge_error():  # Keras on PyTorch: see keras_reference
+                    keras_loss_call(keras_loss, y_true, y_pred, weight)
+                continue
+            theirs = keras_loss_call(keras_loss, y_true, y_pred, weight)
             assert ours.dtype == np.dtype(dtype)
             assert np.shape(ours) == theirs.shape, (reduction, np.shape(weight))
             close(ours, theirs, dtype)
@@ -300,6 +317,10 @@ def test_ignore_class_combines_with_mask_and_weights(reduction):
     weight = np.random.default_rng(2).uniform(size=(3, 1))
     config = {"from_logits": True, "ignore_class": -1, "reduction": reduction}
     ours = P.SparseCategoricalCrossentropy(**config)(ids, p, sample_weight=weight, mask=mask)
+    if mask_merge_fails_on_torch(weight, mask.shape):  # a (3, 1) weight against the (3, 4) mask
+        with raises_mask_merge_error():  # Keras on PyTorch: see keras_reference
+            keras_class_value("SparseCategoricalCrossentropy", ids, p, weight, mask, **config)
+        return
     theirs = keras_class_value("SparseCategoricalCrossentropy", ids, p, weight, mask, **config)
     close(ours, theirs, "float32")
 
@@ -342,9 +363,19 @@ def test_extreme_logits_are_finite_and_match_keras(name, kwargs, dtype):
         y = np.eye(3, dtype=dtype)[[0, 0, 2]]
     ours = getattr(P, name)(y, z, **kwargs)
     assert np.all(np.isfinite(ours))
-    close(ours, keras_function_value(name, y, z, **kwargs), dtype)
+    theirs = keras_function_value(name, y, z, **kwargs)
     grad = getattr(G, name)(y, z, **kwargs)
     assert np.all(np.isfinite(grad))
+    if name == "binary_focal_crossentropy" and BACKEND != "tensorflow":
+        # JAX and PyTorch clip sigmoid(z) where TensorFlow (and ours) use the logits: the
+        # BCE part of y = 1, z = -100 is 16.12 there, 100 here (keras_reference explains).
+        y_k, p_k, options = focal_probabilities_off_tensorflow(y, z, kwargs)
+        close(P.binary_focal_crossentropy(y_k, p_k, **options), theirs, dtype)
+        chain = G.binary_focal_crossentropy(y_k, p_k, **options) * p_k * (1 - p_k)  # d/dz = d/dp * p(1 - p)
+        close(chain, tape_gradient(name, y, z, **kwargs), dtype)
+        assert np.all(theirs < ours / 5)  # e.g. 5.43 against 33.39 for the first row
+        return
+    close(ours, theirs, dtype)
     close(grad, tape_gradient(name, y, z, **kwargs), dtype)
 
 
@@ -374,7 +405,10 @@ def test_probabilities_exactly_zero_and_one_match_keras(name, kwargs, dtype):
         y = np.eye(3, dtype=dtype)[[1, 1, 0, 2]]
     ours = getattr(P, name)(y, p, **kwargs)
     assert np.all(np.isfinite(ours))
-    close(ours, keras_function_value(name, y, p, **kwargs), dtype)
+    # On JAX float64 is computed in float32, where the clip 1 - 1e-7 is 1 - 1.19e-7: BCE
+    # of p = 1 for y = 0 is 15.94 there, 16.12 in float64.  Elsewhere this is ``ours``.
+    as_keras = getattr(P, name)(*in_keras_precision(y, p), **kwargs)
+    close(as_keras, keras_function_value(name, y, p, **kwargs), dtype)
 
 
 # --------------------------------------------------------------------------------------
@@ -600,7 +634,7 @@ def test_deviation_categorical_smoothing_counts_the_classes_on_axis():
     np.testing.assert_allclose(ours, P.categorical_crossentropy(smoothed, p, axis=1), rtol=1e-12)
     keras_way = keras_function_value("categorical_crossentropy", y, p, label_smoothing=0.2, axis=1)
     np.testing.assert_allclose(
-        keras_way, P.categorical_crossentropy(y * 0.8 + 0.2 / 3, p, axis=1), rtol=1e-12
+        keras_way, P.categorical_crossentropy(y * 0.8 + 0.2 / 3, p, axis=1), **tolerance64(1e-12, 0.0)
     )
     assert not np.allclose(ours, keras_way)
 
@@ -622,16 +656,26 @@ def test_deviation_nonsense_options_raise_instead_of_returning_a_number():
     """Keras accepts these and returns a number (or, for axis=True, a mean over axis 1)."""
     y, p = np.array(Y2, "float32"), np.array(P2, "float32")
     for kwargs in ({"label_smoothing": 1.5}, {"from_logits": "yes"}, {"axis": True}):
-        assert np.all(np.isfinite(keras_function_value("binary_crossentropy", y, p, **kwargs)))
+        if kwargs == {"axis": True} and BACKEND == "torch":
+            # torch.mean takes no bool for its dim: Keras on PyTorch raises instead.
+            with pytest.raises(TypeError, match="mean"):
+                keras_function_value("binary_crossentropy", y, p, **kwargs)
+        else:
+            assert np.all(np.isfinite(keras_function_value("binary_crossentropy", y, p, **kwargs)))
         with pytest.raises((TypeError, ValueError)):
             P.binary_crossentropy(y, p, **kwargs)
     assert np.all(np.isfinite(keras_function_value("binary_focal_crossentropy", y, p, gamma=-1.0)))
     with pytest.raises(ValueError, match="gamma"):
         P.binary_focal_crossentropy(y, p, gamma=-1.0)
-    # Out-of-range labels: GCE reads them as p_c = 0 (loss 1/q); we raise.
-    assert np.allclose(
-        keras_function_value("categorical_generalized_cross_entropy", [5, 0], p, q=0.5)[0], 2.0
-    )
+    # Out-of-range labels: GCE reads them as p_c = 0 (loss 1/q); we raise.  On PyTorch
+    # Keras' one-hot (torch.nn.functional.one_hot) raises instead.
+    if BACKEND == "torch":
+        with pytest.raises(RuntimeError, match="Class values must be smaller than num_classes"):
+            keras_function_value("categorical_generalized_cross_entropy", [5, 0], p, q=0.5)
+    else:
+        assert np.allclose(
+            keras_function_value("categorical_generalized_cross_entropy", [5, 0], p, q=0.5)[0], 2.0
+        )
     with pytest.raises(ValueError, match="y_true"):
         P.categorical_generalized_cross_entropy([5, 0], p, q=0.5)
 

@@ -8,7 +8,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from keras_reference import ATOL32, RTOL32, keras_class_value
+from keras_reference import (
+    ATOL32,
+    RTOL32,
+    keras_class_value,
+    mask_merge_fails_on_torch,
+    raises_mask_merge_error,
+)
 from loss_cases import REDUCTIONS
 
 import course_lib.losses as L
@@ -48,6 +54,10 @@ def test_no_reduction_returns_weighted_per_sample_values(reduction):
 def test_weights_and_masks_match_keras(reduction, weight, mask):
     sample_weight = {None: None, "vector": W, "column": W[:, None], "scalar": 3.0}[weight]
     ours = L.MeanSquaredError(reduction=reduction)(Y_TRUE, Y_PRED, sample_weight=sample_weight, mask=mask)
+    if mask_merge_fails_on_torch(sample_weight, None if mask is None else np.shape(mask)):
+        with raises_mask_merge_error():  # Keras on PyTorch, a scalar weight: see keras_reference
+            keras_class_value("MeanSquaredError", Y_TRUE, Y_PRED, sample_weight, mask, reduction=reduction)
+        return
     theirs = keras_class_value(
         "MeanSquaredError", Y_TRUE, Y_PRED, sample_weight=sample_weight, mask=mask, reduction=reduction
     )
