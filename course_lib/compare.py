@@ -62,6 +62,45 @@ AUTODIFF = {
 }
 
 
+def value_and_gradient(
+    function: Callable[[Any], Any], x: np.ndarray, backend: str | None = None
+) -> tuple[float, np.ndarray | None]:
+    """``function(x)`` and its gradient at ``x``, by the automatic differentiation of
+    the Keras backend (see :data:`AUTODIFF`).
+
+    ``function`` maps a tensor of the backend to a scalar tensor (Keras losses and
+    ``keras.ops`` work on every backend); ``x`` is a NumPy array.  The gradient is
+    ``None`` where the backend finds no differentiable path from ``x`` to the value
+    (``tf.GradientTape`` returns ``None``; in PyTorch the value does not require a
+    gradient).  ``jax.grad`` has no such notion: through a comparison or a rounding
+    it returns zeros.  ``backend`` defaults to the one Keras runs on.
+    """
+    backend = backend or _keras().backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        variable = tf.Variable(x)
+        with tf.GradientTape() as tape:
+            value = function(variable)
+        gradient = tape.gradient(value, variable)
+        return float(value), None if gradient is None else gradient.numpy()
+    if backend == "jax":
+        import jax
+
+        value, gradient = jax.value_and_grad(function)(jax.numpy.asarray(x))
+        return float(value), np.asarray(gradient)
+    if backend == "torch":
+        import torch
+
+        tensor = torch.tensor(x, requires_grad=True)
+        value = function(tensor)
+        if not value.requires_grad:
+            return float(value), None
+        value.backward()
+        return float(value), tensor.grad.numpy()
+    raise ValueError(f"the {backend} backend has no automatic differentiation.")
+
+
 def backend_gradient(
     backend: str,
     fn: Callable[..., Any],
@@ -71,28 +110,13 @@ def backend_gradient(
 ) -> np.ndarray:
     r""":math:`\partial \sum_i \ell_i / \partial \hat y` of a Keras loss ``fn``, by the
     automatic differentiation of ``backend`` (see :data:`AUTODIFF`)."""
-    if backend == "tensorflow":
-        import tensorflow as tf
+    keras = _keras()
+    target = keras.ops.convert_to_tensor(y_true)
 
-        variable = tf.Variable(y_pred)
-        with tf.GradientTape() as tape:
-            total = tf.reduce_sum(fn(tf.constant(y_true), variable, **options))
-        return tape.gradient(total, variable).numpy()
-    if backend == "jax":
-        import jax
-        import jax.numpy as jnp
+    def total(prediction: Any) -> Any:
+        return keras.ops.sum(fn(target, prediction, **options))
 
-        def total(prediction: Any) -> Any:
-            return jnp.sum(fn(jnp.asarray(y_true), prediction, **options))
-
-        return np.asarray(jax.grad(total)(jnp.asarray(y_pred)))
-    if backend == "torch":
-        import torch
-
-        prediction = torch.tensor(y_pred, requires_grad=True)
-        torch.sum(fn(torch.as_tensor(y_true), prediction, **options)).backward()
-        return prediction.grad.numpy()
-    raise ValueError(f"the {backend} backend has no automatic differentiation.")
+    return value_and_gradient(total, y_pred, backend)[1]
 
 
 def _default_dtype(backend: str) -> str:

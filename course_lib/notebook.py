@@ -44,7 +44,8 @@ def quiet_tensorflow() -> None:
 
 def setup(seed: int = 0) -> None:
     """Prepare a notebook: quiet TensorFlow, seed NumPy and ``random``, set plot
-    defaults.
+    defaults, and register the cell magics ``%%on_each_backend`` and ``%%only_on``
+    (:mod:`course_lib.backends`).
 
     Raises ``RuntimeError`` if TensorFlow was imported first, because then its
     settings can no longer change.
@@ -60,11 +61,25 @@ def setup(seed: int = 0) -> None:
     random.seed(seed)
     np.random.seed(seed)
     np.set_printoptions(precision=4, suppress=True)
+    _register_magics()
     import matplotlib.pyplot as plt
 
     plt.rcParams.update(
         {"figure.figsize": (7.0, 3.5), "figure.dpi": 90, "axes.grid": True}
     )
+
+
+def _register_magics() -> None:
+    """``%%on_each_backend`` and ``%%only_on``, when running in IPython."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is not None:
+        from course_lib.backends import register_magics
+
+        register_magics(shell)
 
 
 def fmt(values: Any, digits: int = 4) -> str:
