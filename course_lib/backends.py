@@ -62,10 +62,14 @@ def run_on_backend(code: str, backend: str, timeout: float = 300.0) -> str:
 
     if not is_installed(backend):
         raise RuntimeError(f"{backend} is not installed ({INSTALL_HINT[backend]}).")
-    environment = os.environ | TF_ENVIRONMENT | {
-        "KERAS_BACKEND": backend,
-        "PYTHONHASHSEED": "0",
-    }
+    environment = (
+        os.environ
+        | TF_ENVIRONMENT
+        | {
+            "KERAS_BACKEND": backend,
+            "PYTHONHASHSEED": "0",
+        }
+    )
     finished = subprocess.run(
         [sys.executable, "-c", code],
         env=environment,
@@ -74,7 +78,7 @@ def run_on_backend(code: str, backend: str, timeout: float = 300.0) -> str:
         timeout=timeout,
     )
     if finished.returncode != 0:
-        raise RuntimeError(f"on the {backend} backend the code failed:\n{finished.stderr}")
+        raise RuntimeError(f"on {backend} the code failed:\n{finished.stderr}")
     return finished.stdout
 
 
@@ -144,7 +148,7 @@ def only_on_magic(line: str, cell: str) -> Any:
 
 
 def run_in_namespace(source: str, namespace: dict[str, Any]) -> Any:
-    """Execute ``source`` in ``namespace``; return its last expression's value, if any."""
+    """Execute ``source`` in ``namespace``; return its last expression's value."""
     filename = "<cell>"
     # Tracebacks show the failing line, as for any other cell.
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
