@@ -77,14 +77,19 @@ test-fast: setup
 	$(BIN)/python -m pytest -n 2 -m "$(FAST_MARKERS)" tests course_lib course_grader
 
 # The library's parity with Keras (values and each backend's autodiff) and the grading
-# (self-checks, the sandbox, course-grade) on the JAX and PyTorch backends.  make test
-# runs them on TensorFlow, and grades every solution on each installed backend.
+# (self-checks, the sandbox, course-grade) on the JAX and PyTorch backends, then every
+# notebook on each of them against its record (notebooks/outputs/<backend>/), one
+# notebook per test, spread over both workers.  make test runs them on TensorFlow,
+# and grades every solution on each installed backend.
 BACKEND_TESTS := tests/losses tests/gradients tests/compare tests/grading
+BACKEND_NOTEBOOK_TESTS := tests/notebooks/test_backend_records.py
 test-backends: setup-backends
 	for backend in jax torch; do \
 		echo "== KERAS_BACKEND=$$backend"; \
 		KERAS_BACKEND=$$backend $(BIN)/python -m pytest $(PYTEST_ARGS) $(BACKEND_TESTS) \
 			--ignore=tests/grading/test_grader_solutions.py || exit 1; \
+		KERAS_BACKEND=$$backend $(BIN)/python -m pytest -n 2 --dist load \
+			$(BACKEND_NOTEBOOK_TESTS) || exit 1; \
 	done
 
 lint: setup

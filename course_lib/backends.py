@@ -142,9 +142,14 @@ def only_on_magic(line: str, cell: str) -> Any:
         why = f" ({reason.strip()})" if reason.strip() else ""
         print(f"Skipped on {running}: this cell runs only on {backend}{why}.")
         return None
+    return run_in_namespace(cell, user_namespace())
+
+
+def user_namespace() -> dict[str, Any]:
+    """The notebook's variables (IPython's user namespace)."""
     from IPython import get_ipython
 
-    return run_in_namespace(cell, get_ipython().user_ns)
+    return get_ipython().user_ns
 
 
 def run_in_namespace(source: str, namespace: dict[str, Any]) -> Any:

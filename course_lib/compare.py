@@ -73,7 +73,8 @@ def value_and_gradient(
     ``None`` where the backend finds no differentiable path from ``x`` to the value
     (``tf.GradientTape`` returns ``None``; in PyTorch the value does not require a
     gradient).  ``jax.grad`` has no such notion: through a comparison or a rounding
-    it returns zeros.  ``backend`` defaults to the one Keras runs on.
+    it returns zeros.  The gradient is always dense, also where TensorFlow's tape
+    returns a sparse ``IndexedSlices``.  ``backend`` defaults to the one Keras runs on.
     """
     backend = backend or _keras().backend.backend()
     if backend == "tensorflow":
@@ -83,7 +84,10 @@ def value_and_gradient(
         with tf.GradientTape() as tape:
             value = function(variable)
         gradient = tape.gradient(value, variable)
-        return float(value), None if gradient is None else gradient.numpy()
+        if gradient is None:
+            return float(value), None
+        # a gather (ops.take) gives a sparse IndexedSlices: make it a dense array
+        return float(value), tf.convert_to_tensor(gradient).numpy()
     if backend == "jax":
         import jax
 
@@ -97,7 +101,7 @@ def value_and_gradient(
         if not value.requires_grad:
             return float(value), None
         value.backward()
-        return float(value), tensor.grad.numpy()
+        return float(value.detach()), tensor.grad.numpy()
     raise ValueError(f"the {backend} backend has no automatic differentiation.")
 
 

@@ -91,6 +91,8 @@ def fmt(values: Any, digits: int = 4) -> str:
     >>> fmt(2 / 3), fmt([0.5, -0.0], digits=2)
     ('0.6667', '[0.50 0.00]')
     """
+    if callable(getattr(values, "detach", None)):  # a PyTorch tensor, maybe with grad
+        values = values.detach().cpu()
     array = np.asarray(values, dtype=float) + 0.0  # + 0.0 turns -0.0 into 0.0
     return np.array2string(
         array, precision=digits, floatmode="fixed", suppress_small=True

@@ -30,6 +30,7 @@ types that an instructor already chose.  Re-execute a notebook after it.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import re
@@ -239,12 +240,25 @@ def record_path(path: Path, backend: str) -> Path:
     return OUTPUTS / backend / f"{path.stem}.json"
 
 
+def source_digest(source: str) -> str:
+    """A short fingerprint of a cell's source: a record is stale once its cell changes."""
+    return hashlib.sha1(source.encode("utf-8")).hexdigest()[:12]
+
+
+def backend_record(notebook: nbformat.NotebookNode) -> dict[str, dict[str, str]]:
+    """Each code cell's printed text and source fingerprint, by cell index."""
+    return {
+        index: {"source": source_digest(notebook.cells[int(index)].source), "text": text}
+        for index, text in text_outputs(notebook).items()
+    }
+
+
 def record_backend(path: Path, backend: str, timeout: int = 600) -> float:
     """Run ``path`` on ``backend`` and store its text outputs as that backend's record."""
     notebook, elapsed = run(path, backend, timeout)
     target = record_path(path, backend)
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(json.dumps(text_outputs(notebook), indent=1, ensure_ascii=False) + "\n")
+    target.write_text(json.dumps(backend_record(notebook), indent=1, ensure_ascii=False) + "\n")
     return elapsed
 
 

@@ -38,6 +38,7 @@ BROWSER_FILES = {"tests/site/test_site.py", "tests/site/test_slides.py", "tests/
 #: Test files that run notebooks (in nbval, the grader's sandbox or JupyterLab) or read all their outputs.
 NOTEBOOK_FILES = {
     "tests/notebooks/test_notebooks_clean.py",
+    "tests/notebooks/test_backend_records.py",
     "tests/grading/test_grading.py",
     "tests/grading/test_grader_solutions.py",
     "tests/grading/test_grader_attacks.py",
@@ -46,6 +47,7 @@ NOTEBOOK_FILES = {
 #: Whole files that take minutes, or sweep options and properties against Keras.
 SLOW_FILES = {
     *BROWSER_FILES,
+    "tests/notebooks/test_backend_records.py",
     "tests/grading/test_grading.py",
     "tests/grading/test_grader_solutions.py",
     "tests/grading/test_grader_attacks.py",

@@ -73,5 +73,10 @@ def test_text_outputs_keeps_what_nbval_compares_per_code_cell():
         "2": "a plot of x",
         "3": "ZeroDivisionError: division by zero",
     }
+    assert notebook_tools.backend_record(notebook)["1"] == {
+        "source": notebook_tools.source_digest("print(1); x"),
+        "text": "1\n2",
+    }
+    assert notebook_tools.source_digest("print(1); x") != notebook_tools.source_digest("print(2); x")
     record = notebook_tools.record_path(ROOT / "notebooks" / "02_regression.ipynb", "jax")
     assert record == ROOT / "notebooks" / "outputs" / "jax" / "02_regression.json"
