@@ -7,7 +7,9 @@ float32 input and report the best of several repeats, the ratio
 NumPy's allocations; the backends' allocators are invisible to it, so Keras'
 memory is not reported).  course_lib gets NumPy arrays; Keras gets tensors of its
 backend, converted before the clock starts (on PyTorch, Keras 3.15's
-``CategoricalGeneralizedCrossEntropy`` fails on NumPy input).
+``CategoricalGeneralizedCrossEntropy`` fails on NumPy input).  Keras' time includes
+converting its (scalar) result to NumPy, which waits for the computation: JAX
+returns from a call before it has computed.
 
 Usage::
 
@@ -66,7 +68,10 @@ def run(sizes: list[int]) -> list[dict]:
             ours = getattr(our_losses, class_name)(**options)
             theirs = getattr(keras.losses, class_name)(**options)
             call_ours = partial(ours, y_true, y_pred)
-            call_keras = partial(theirs, convert(y_true), convert(y_pred))
+            # to NumPy, so that the clock waits for the result: JAX dispatches
+            # asynchronously and would otherwise be timed before it computes
+            keras_loss = partial(theirs, convert(y_true), convert(y_pred))
+            call_keras = partial(_finished, keras, keras_loss)
             t_ours, t_keras = best_time(call_ours), best_time(call_keras)
             rows.append(
                 {
@@ -80,6 +85,11 @@ def run(sizes: list[int]) -> list[dict]:
             )
             print(_format_row(rows[-1]), flush=True)
     return rows
+
+
+def _finished(keras, call):
+    """``call()``'s value as NumPy: returns only once the backend has computed it."""
+    return keras.ops.convert_to_numpy(call())
 
 
 HEADER = (
