@@ -33,7 +33,6 @@ as root) and the writable space is the sum of the ``tmpfs`` sizes.
 
 from __future__ import annotations
 
-import fcntl
 import os
 import resource
 import shutil
@@ -57,10 +56,6 @@ CHILD_LIBRARY, CHILD_JOB, CHILD_WORK = "/grading/lib", "/grading/job", "/grading
 CHILD_JOBS, CHILD_CGROUPS = "/grading/jobs", "/grading/cgroup"
 #: The learner's side of course_lib that a submission may import while it is graded.
 LEARNER_MODULES = ("notebook.py", "grading")
-#: Write end of the pipe that carries the child's messages to the grader.
-MESSAGE_FD = 3
-#: Where bubblewrap reads the seccomp filter (course_lib/grading/seccomp.py) for a fresh child.
-SECCOMP_FD = 4
 
 
 @dataclass(frozen=True)
@@ -230,11 +225,15 @@ class Sandbox:
             "none": "none: separate process and limits only (see course-grade --help)",
         }[self.mode]
 
-    def _view(self, binds: list[str], *, seccomp: bool = True) -> list[str]:
-        """bwrap's arguments for the allow-list view, plus ``binds`` (more mounts), up to the command."""
+    def _view(self, binds: list[str], *, seccomp_fd: int | None = None) -> list[str]:
+        """bwrap's arguments for the allow-list view, plus ``binds`` (more mounts), up to the command.
+
+        With ``seccomp_fd``, bwrap reads the seccomp filter (course_lib/grading/seccomp.py) from that
+        descriptor and loads it just before the command.
+        """
         args = [bubblewrap(), "--die-with-parent", "--new-session", "--clearenv"]
-        if seccomp and filter_program() is not None:  # read from SECCOMP_FD, loaded just before the command
-            args += ["--seccomp", str(SECCOMP_FD)]
+        if seccomp_fd is not None and filter_program() is not None:
+            args += ["--seccomp", str(seccomp_fd)]
         args += ["--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]
         if self.mode == "bubblewrap-user":
             args += ["--unshare-user", "--disable-userns"]
@@ -265,15 +264,19 @@ class Sandbox:
             args += ["--setenv", key, value]
         return args
 
-    def command(self, job: Path, work: Path, uid: int) -> list[str]:
-        """The command line that runs the child for the job folder ``job`` with work folder ``work``."""
+    def command(self, job: Path, work: Path, uid: int, message_fd: int, seccomp_fd: int) -> list[str]:
+        """The command line that runs the child for the job folder ``job`` with work folder ``work``.
+
+        The child writes its messages to ``message_fd``, and bwrap reads its seccomp filter from
+        ``seccomp_fd``: the descriptors as numbered in the grader, which the child inherits.
+        """
         python = sys.executable  # a venv is found through the path it was started by
         if self.mode == "none":
             runner = [python, "-I", str(self.library / "course_lib" / "grading" / "runner.py")]
-            return runner + [str(self.library), str(job), str(work)]
-        args = self._view(["--ro-bind", str(job), CHILD_JOB])
+            return runner + [str(self.library), str(job), str(work), str(message_fd)]
+        args = self._view(["--ro-bind", str(job), CHILD_JOB], seccomp_fd=seccomp_fd)
         runner = [python, "-I", f"{CHILD_LIBRARY}/course_lib/grading/runner.py", CHILD_LIBRARY, CHILD_JOB]
-        runner.append(CHILD_WORK)
+        runner += [CHILD_WORK, str(message_fd)]
         if self.mode == "bubblewrap-root":
             drop = [shutil.which("setpriv") or "/usr/bin/setpriv", f"--reuid={uid}", f"--regid={uid}"]
             drop += ["--clear-groups", "--no-new-privs", "--inh-caps=-all", "--bounding-set=-all", "--"]
@@ -294,13 +297,12 @@ class Sandbox:
             binds += ["--bind", str(directory), f"{CHILD_CGROUPS}/{index}"]
         zygote = [sys.executable, "-I", f"{CHILD_LIBRARY}/course_lib/grading/zygote.py", CHILD_LIBRARY]
         # No seccomp filter here: the zygote mounts and unshares for its children, which load it themselves.
-        return [*self._view(binds, seccomp=False), "--", *zygote, str(control_fd), *modules]
+        return [*self._view(binds), "--", *zygote, str(control_fd), *modules]
 
     def start(self, job: Path, work: Path, number: int, cgroup: Cgroup | None) -> subprocess.Popen:
         """Start the child; its messages arrive on the returned process's ``messages`` pipe (read end)."""
         uid = SANDBOX_UID_BASE + number
         read_end, write_end = os.pipe()
-        os.set_inheritable(write_end, True)
         drop_here = self.mode == "none" and is_root()
         if drop_here:
             for path in [work, *work.rglob("*")]:
@@ -313,9 +315,6 @@ class Sandbox:
         os.close(filter_write)
 
         def prepare_child() -> None:  # runs in the child between fork and exec: no locks, no imports
-            moved = [fcntl.fcntl(fd, fcntl.F_DUPFD, 10) for fd in (write_end, filter_read)]
-            os.dup2(moved[0], MESSAGE_FD)  # the runner's message pipe
-            os.dup2(moved[1], SECCOMP_FD)  # bwrap's filter
             for procs in procs_files:
                 descriptor = os.open(procs, os.O_WRONLY)
                 os.write(descriptor, b"0")
@@ -327,14 +326,18 @@ class Sandbox:
                 os.setuid(uid)
 
         try:
+            # The child keeps the two descriptors at their numbers here: every number in pass_fds
+            # must be open in this process when it forks, and with several submissions graded
+            # at once only the descriptors this call holds are sure to be (a fixed number such
+            # as 3 may be another submission's pipe, closed a moment before).
             process = subprocess.Popen(
-                self.command(job, work, uid),
+                self.command(job, work, uid, message_fd=write_end, seccomp_fd=filter_read),
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
                 cwd=work,
                 env=environment,
-                pass_fds=(write_end, filter_read, MESSAGE_FD, SECCOMP_FD),
+                pass_fds=(write_end, filter_read),
                 preexec_fn=prepare_child,
                 start_new_session=True,
             )

@@ -1,13 +1,14 @@
 """The child process that runs ONE learner's submission inside the grader's sandbox.
 
-``python -I runner.py LIBRARY JOB WORK`` reads ``JOB/job.json``: the code
-cells to run in order (the instructor's setup cells and the learner's answer
-cells) and, after each answer cell, which task to evaluate.  For every case it
-loads the inputs from ``JOB/inputs/*.npz`` (no pickle), calls the learner's
-function and sends the raw output to the grader at once, as one message on
-file descriptor 3.  It judges nothing and holds no right answer: the grader
-compares the outputs in its own process, and it keeps only the first output
-of each case, so nothing a later cell does can change an earlier task.
+``python -I runner.py LIBRARY JOB WORK [MESSAGE_FD]`` reads ``JOB/job.json``:
+the code cells to run in order (the instructor's setup cells and the learner's
+answer cells) and, after each answer cell, which task to evaluate.  For every
+case it loads the inputs from ``JOB/inputs/*.npz`` (no pickle), calls the
+learner's function and sends the raw output to the grader at once, as one
+message on file descriptor ``MESSAGE_FD`` (3 unless given).  It judges nothing
+and holds no right answer: the grader compares the outputs in its own process,
+and it keeps only the first output of each case, so nothing a later cell does
+can change an earlier task.
 
 While the learner's code runs (answer cells and evaluations), a monitor
 records the imports and the calls of functions whose qualified names match
@@ -339,7 +340,12 @@ def run(job: Path) -> None:
 
 
 def main(argv: list[str]) -> None:
+    """``runner.py LIBRARY JOB WORK [MESSAGE_FD]``: the grader passes the number of its
+    message pipe (3 when it is left out, as the fork server arranges)."""
+    global MESSAGE_FD
     library, job, work = argv[1:4]
+    if len(argv) > 4:
+        MESSAGE_FD = int(argv[4])
     sys.path.insert(0, library)
     os.chdir(work)
     run(Path(job))

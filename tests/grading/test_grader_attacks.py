@@ -760,6 +760,46 @@ def test_a_normal_user_grades_in_a_user_namespace_sandbox(tmp_path_factory):
     assert "refused: the submission tried to use ctypes" in " ".join(report["results"]["escape"][1])
 
 
+#: Descriptors 3 and 4 are held, as another submission's pipes would be, and closed at the last
+#: moment before the child forks (after subprocess made its own pipes), as a second grading
+#: thread may do.
+CLOSE_3_AND_4_BEFORE_THE_CHILD_FORKS = """
+import json, os, subprocess, sys
+from pathlib import Path
+from course_grader.grader import grade_class
+held = [os.open(os.devnull, os.O_RDONLY) for _ in range(2)]
+assert held == [3, 4], held  # a fresh interpreter: 0, 1 and 2 only
+real_fork_exec = subprocess._fork_exec
+def fork_exec(*args):
+    if held and len(args[3]) >= 3:  # the child's start: its two pipes and subprocess's own
+        for descriptor in held:
+            os.close(descriptor)
+        held.clear()
+    return real_fork_exec(*args)
+subprocess._fork_exec = fork_exec
+work = Path(sys.argv[1])
+results = grade_class(Path(sys.argv[2]), work / "submissions", work / "out", jobs=1, fork_server=False)
+assert not held, "the child's start was not intercepted"
+print(json.dumps({r.student: [r.total, r.notes] for r in results}))
+"""
+
+
+@needs_sandbox
+def test_a_child_starts_when_descriptors_3_and_4_were_just_closed(tmp_path):
+    """A regression: the child's pipes must not be passed at fixed numbers (3 and 4), which
+    another thread may have closed a moment before; the start then failed with EBADF and an
+    honest student scored 0."""
+    (tmp_path / "submissions").mkdir()
+    nbformat.write(_submission(), tmp_path / "submissions" / "honest.ipynb")
+    result = subprocess.run(
+        [sys.executable, "-c", CLOSE_3_AND_4_BEFORE_THE_CHILD_FORKS, str(tmp_path), str(SOLUTION)],
+        capture_output=True, text=True, timeout=300, cwd=tmp_path, close_fds=True,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    total, notes = json.loads(result.stdout.strip().splitlines()[-1])["honest"]
+    assert total == FULL_MARKS, notes
+
+
 def test_without_bubblewrap_root_is_refused_unless_asked(tmp_path, monkeypatch):
     import course_grader.sandbox as sandbox
 
