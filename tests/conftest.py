@@ -48,6 +48,7 @@ NOTEBOOK_FILES = {
 SLOW_FILES = {
     *BROWSER_FILES,
     "tests/notebooks/test_backend_records.py",
+    "tests/compare/test_backends.py",  # starts a Python per backend, several times
     "tests/grading/test_grading.py",
     "tests/grading/test_grader_solutions.py",
     "tests/grading/test_grader_attacks.py",
