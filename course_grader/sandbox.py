@@ -349,8 +349,12 @@ class Sandbox:
 
 
 def child_environment(work: str) -> dict[str, str]:
-    """The whole environment of the child: nothing of the grader's own leaks in."""
-    from course_lib.notebook import TF_ENVIRONMENT
+    """The whole environment of the child: nothing of the grader's own leaks in.
+
+    Submissions are graded several at once, so OpenMP's idle threads sleep instead
+    of spinning (:data:`course_lib.notebook.SHARED_CPU_ENVIRONMENT`): spinning would
+    slow the others and count against each child's CPU-time limit."""
+    from course_lib.notebook import SHARED_CPU_ENVIRONMENT, TF_ENVIRONMENT
 
     return {
         "PATH": "/usr/local/bin:/usr/bin:/bin",
@@ -363,6 +367,7 @@ def child_environment(work: str) -> dict[str, str]:
         "KERAS_BACKEND": os.environ.get("KERAS_BACKEND", "tensorflow"),
         "KERAS_HOME": work,
         **TF_ENVIRONMENT,
+        **SHARED_CPU_ENVIRONMENT,
     }
 
 

@@ -55,15 +55,18 @@ def run_on_backend(code: str, backend: str, timeout: float = 300.0) -> str:
     """What ``code`` prints when run in a fresh Python process on ``backend``.
 
     The process gets the notebook's quiet, deterministic settings
-    (:data:`course_lib.notebook.TF_ENVIRONMENT`) and ``KERAS_BACKEND``.
+    (:data:`course_lib.notebook.TF_ENVIRONMENT`), ``KERAS_BACKEND``, and
+    waits that do not spin (:data:`course_lib.notebook.SHARED_CPU_ENVIRONMENT`:
+    the backends run at the same time).
     Raises ``RuntimeError`` with the process' error output if ``code`` fails.
     """
-    from course_lib.notebook import TF_ENVIRONMENT
+    from course_lib.notebook import SHARED_CPU_ENVIRONMENT, TF_ENVIRONMENT
 
     if not is_installed(backend):
         raise RuntimeError(f"{backend} is not installed ({INSTALL_HINT[backend]}).")
     environment = (
-        os.environ
+        SHARED_CPU_ENVIRONMENT
+        | os.environ
         | TF_ENVIRONMENT
         | {
             "KERAS_BACKEND": backend,

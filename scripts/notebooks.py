@@ -40,7 +40,7 @@ from pathlib import Path
 
 import nbformat
 
-from course_lib.notebook import TF_ENVIRONMENT
+from course_lib.notebook import SHARED_CPU_ENVIRONMENT, TF_ENVIRONMENT
 
 KEPT_CELL_METADATA = {"tags", "nbgrader", "slideshow"}
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
@@ -186,7 +186,12 @@ def run(path: Path, backend: str = "tensorflow", timeout: int = 600) -> tuple[nb
     Errors stop the run, except in cells tagged ``raises-exception``."""
     from nbclient import NotebookClient
 
-    environment = TF_ENVIRONMENT | {"PYTHONHASHSEED": "0", "KERAS_BACKEND": backend}
+    environment = (
+        SHARED_CPU_ENVIRONMENT
+        | {key: os.environ[key] for key in SHARED_CPU_ENVIRONMENT if key in os.environ}
+        | TF_ENVIRONMENT
+        | {"PYTHONHASHSEED": "0", "KERAS_BACKEND": backend}
+    )
     saved = {key: os.environ.get(key) for key in environment}
     os.environ.update(environment)  # the kernel inherits this process' environment
     try:

@@ -1,4 +1,6 @@
-"""Shared test setup: silence TensorFlow's C++ logs before anything imports it, and mark the tests.
+"""Shared test setup: silence TensorFlow's C++ logs before anything imports it, let
+OpenMP's idle threads sleep (:data:`course_lib.notebook.SHARED_CPU_ENVIRONMENT`), and
+mark the tests.
 
 The kernels that nbval starts for the notebooks inherit this environment.
 
@@ -23,14 +25,18 @@ from __future__ import annotations
 
 import ast
 import functools
+import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pytest
 
-from course_lib.notebook import quiet_tensorflow
+from course_lib.notebook import SHARED_CPU_ENVIRONMENT, quiet_tensorflow
 
 quiet_tensorflow()
+# pytest -n 2 runs two notebooks (kernels, graders, backends) at once on CI's two cores.
+for key, value in SHARED_CPU_ENVIRONMENT.items():
+    os.environ.setdefault(key, value)
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -125,3 +125,14 @@ def test_setup_registers_both_magics():
         "on_each_backend": (backends.on_each_backend_magic, "cell"),
         "only_on": (backends.only_on_magic, "cell"),
     }
+
+
+@pytest.mark.parametrize(("set_by_user", "seen"), [(None, "PASSIVE"), ("ACTIVE", "ACTIVE")])
+def test_the_backends_openmp_threads_sleep_unless_the_user_chose(monkeypatch, set_by_user, seen):
+    """The backends run at once; spinning OpenMP waiters (PyTorch) would slow the others."""
+    if set_by_user is None:
+        monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
+    else:
+        monkeypatch.setenv("OMP_WAIT_POLICY", set_by_user)
+    printed = backends.run_on_backend("import os\nprint(os.environ['OMP_WAIT_POLICY'])\n", OTHER)
+    assert printed == f"{seen}\n"

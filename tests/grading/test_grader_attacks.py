@@ -32,7 +32,7 @@ import pytest
 
 import course_grader.grader as grader
 from course_grader.grader import Submission, find_submissions, forbidden_uses, grade_class, spreadsheet_safe
-from course_grader.sandbox import CgroupRun, Limits, Sandbox, bubblewrap, is_root
+from course_grader.sandbox import CgroupRun, Limits, Sandbox, bubblewrap, child_environment, is_root
 from course_grader.tasks import TASKS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -615,6 +615,10 @@ probe = {
     "listed": {d: os.listdir(d) for d in ("/grading/jobs", "/grading/cgroup") if os.path.isdir(d)},
     "repository": sorted(os.listdir(__ROOT__)) if os.path.isdir(__ROOT__) else [],
     "processes": len([p for p in os.listdir("/proc") if p.isdigit()]),
+    # the report must fit in the grader's 300 characters: short keys
+    # (PWD from bwrap, LC_CTYPE from Python's C-locale coercion)
+    "env": sorted(set(os.environ) - set(__ENVIRONMENT__) - {"PWD", "LC_CTYPE"}),
+    "omp": os.environ.get("OMP_WAIT_POLICY"),
     "userns": libc.unshare(0x10000000) == 0,  # CLONE_NEWUSER
     # add_key(2) into the user keyring, which would outlive this child
     "keyring": libc.syscall({"x86_64": 248, "aarch64": 217}[os.uname().machine], b"user", b"note",
@@ -640,6 +644,7 @@ def _probe_assignment(tmp: Path) -> Path:
              "/var", "/sys/fs/cgroup", str(tmp)]  # fmt: skip
     code = PROBE.replace("__PATHS__", repr(paths)).replace("__ROOT__", repr(str(ROOT)))
     code = code.replace("__VENV__", repr(str(Path(sys.prefix))))
+    code = code.replace("__ENVIRONMENT__", repr(sorted(child_environment("/grading/work"))))
     notebook = nbformat.read(SOLUTION, as_version=4)
     notebook.cells.insert(3, nbformat.v4.new_code_cell(code))
     path = tmp / "assignment" / SOLUTION.name
@@ -672,6 +677,10 @@ def _assert_confined(probe: dict) -> None:
     # The repository shows at most the virtual environment that holds the interpreter.
     assert set(probe["repository"]) <= {".venv"}
     assert probe["processes"] <= 3  # its own PID namespace: the runner (and bwrap's init)
+    # Its whole environment is the grader's list, none of the host's; OpenMP threads sleep
+    # while they wait, so a PyTorch task does not spin against the submissions beside it.
+    assert probe["env"] == []
+    assert probe["omp"] == "PASSIVE"
 
 
 @needs_sandbox
