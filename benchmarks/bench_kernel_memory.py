@@ -9,18 +9,24 @@ process's peak resident set size (``ru_maxrss``) after the import and after
 training.  This is the figure behind the README's advice on JupyterHub memory.
 
 A ``%%on_each_backend`` cell adds, while it runs, one fresh process per installed
-backend, all at once (:func:`course_lib.backends.on_each_backend`).  Each repeat also
-runs a small loss cell that way and prints each process's peak; the kernel's peak
-plus the sum of its children's is what the learner's memory limit must hold during
-such a cell (an upper bound: the children's peaks need not coincide).
+backend, all at once (:func:`course_lib.backends.on_each_backend`).  Then every such
+cell of the course runs that way, once, from the notebooks' folder; it prints each
+process's peak, their sum plus the kernel's peak (what the learner's memory limit
+must hold during the cell; an upper bound, because the peaks need not coincide and
+the processes share their libraries' pages), and the cell's wall time.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
+import time
+from pathlib import Path
+
+import nbformat
 
 CHILD = """
 import json, resource
@@ -37,24 +43,39 @@ print(json.dumps({"import_mib": after_import / 1024, "fit_mib": after_fit / 1024
 """
 
 
-#: A typical ``%%on_each_backend`` cell: import Keras, evaluate a loss, print the peak RSS.
-CELL = """
-import json, resource
-import numpy as np
-import keras
-y_true = np.array([[0.0, 1.0], [1.0, 0.0]], dtype="float32")
-y_pred = np.array([[0.2, 0.8], [0.6, 0.4]], dtype="float32")
-keras.ops.convert_to_numpy(keras.losses.binary_crossentropy(y_true, y_pred))
-print(json.dumps(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
+#: Appended to each ``%%on_each_backend`` cell: the child's peak RSS, on its last line.
+REPORT_PEAK = """
+import json as _json, resource as _resource
+print(_json.dumps(_resource.getrusage(_resource.RUSAGE_SELF).ru_maxrss / 1024))
 """
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+MAGIC = "%%on_each_backend"
 
 
-def measure_cell() -> dict[str, float]:
-    """Peak RSS (MiB) of each installed backend's process in one ``%%on_each_backend`` cell."""
+def backend_cells() -> list[tuple[str, int, str]]:
+    """Every ``%%on_each_backend`` cell of the course: (notebook, cell index, code)."""
+    cells = []
+    for path in sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")):
+        for index, cell in enumerate(nbformat.read(path, as_version=4).cells):
+            if cell.cell_type == "code" and cell.source.startswith(MAGIC):
+                cells.append((path.stem, index, cell.source[len(MAGIC) :]))
+    return cells
+
+
+def measure_cell(code: str) -> tuple[dict[str, float], float]:
+    """Peak RSS (MiB) of each installed backend's process running ``code`` as
+    ``%%on_each_backend`` does (all at once, from the notebooks' folder), and the wall time."""
     from course_lib.backends import on_each_backend
 
-    printed = on_each_backend(CELL)
-    return {backend: json.loads(text) for backend, text in printed.items() if text is not None}
+    start = time.perf_counter()
+    printed = on_each_backend(code + REPORT_PEAK)
+    elapsed = time.perf_counter() - start
+    peaks = {
+        backend: json.loads(text.strip().splitlines()[-1])
+        for backend, text in printed.items()
+        if text is not None
+    }
+    return peaks, elapsed
 
 
 def measure() -> dict[str, float]:
@@ -69,18 +90,26 @@ def main() -> None:
     )
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
-    runs = [(measure(), measure_cell()) for _ in range(args.repeats)]
-    backends = list(runs[0][1])
+    runs = [measure() for _ in range(args.repeats)]
+    print("| run | peak RSS after importing Keras (MiB) | peak RSS after training (MiB) |")
+    print("|---|---|---|")
+    for index, run in enumerate(runs, start=1):
+        print(f"| {index} | {run['import_mib']:.0f} | {run['fit_mib']:.0f} |")
+    kernel = max(run["fit_mib"] for run in runs)
+    os.chdir(NOTEBOOKS)  # where a notebook's cells run
+    rows = [(name, index, *measure_cell(code)) for name, index, code in backend_cells()]
+    backends = list(rows[0][2])
+    print()
     print(
-        "| run | peak RSS after importing Keras (MiB) | peak RSS after training (MiB) | "
-        + "".join(f"`%%on_each_backend` child, {backend} (MiB) | " for backend in backends)
-        + "kernel + children (MiB) |"
+        "| `%%on_each_backend` cell | "
+        + "".join(f"{backend} child (MiB) | " for backend in backends)
+        + f"children + kernel's {kernel:.0f} (MiB) | wall time (s) |"
     )
-    print("|---" * (4 + len(backends)) + "|")
-    for index, (run, cell) in enumerate(runs, start=1):
-        children = "".join(f"{cell[backend]:.0f} | " for backend in backends)
-        total = run["fit_mib"] + sum(cell.values())
-        print(f"| {index} | {run['import_mib']:.0f} | {run['fit_mib']:.0f} | {children}{total:.0f} |")
+    print("|---" * (3 + len(backends)) + "|")
+    for name, index, peaks, elapsed in rows:
+        children = "".join(f"{peaks[backend]:.0f} | " for backend in backends)
+        total = kernel + sum(peaks.values())
+        print(f"| {name} cell {index} | {children}{total:.0f} | {elapsed:.1f} |")
 
 
 if __name__ == "__main__":

@@ -35,12 +35,15 @@ import numpy as np
 TF_ENVIRONMENT = {"TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0"}
 
 #: Environment for Python processes that run beside each other on few cores: the
-#: backends of ``%%on_each_backend``, and the test suite's notebook kernels.
-#: PyTorch's CPU build parallelises with OpenMP, whose idle threads spin while they
-#: wait for work.  Two PyTorch kernels training at once on two cores then spin
-#: against each other: notebook 04 beside notebook 12 took 812 s instead of 116 s
-#: alone, and 155 s with passive (sleeping) waits.  How threads wait changes no
-#: number a notebook prints.  A value the user set is kept.
+#: backends of ``%%on_each_backend``, the kernels of ``scripts/notebooks.py`` and of
+#: the test suite, and the grader's sandboxed children.  PyTorch runs its CPU
+#: operations on OpenMP threads (GNU libgomp), which busy-wait for a while before
+#: they sleep; training runs many short parallel regions, so they rarely sleep.  Two
+#: PyTorch kernels training at once on two cores then spin against each other:
+#: notebook 04 beside notebook 12 took 812 s instead of 116 s alone, and 155 s with
+#: ``PASSIVE`` (sleep at once).  How threads wait changes no number a notebook
+#: prints.  A value the user set is kept, except in the grader, whose children get
+#: only its own list.
 SHARED_CPU_ENVIRONMENT = {"OMP_WAIT_POLICY": "PASSIVE"}
 
 
