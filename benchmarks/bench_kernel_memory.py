@@ -1,19 +1,23 @@
 """How much memory one learner's kernel needs: import Keras (TensorFlow), train a small model.
 
     python benchmarks/bench_kernel_memory.py [--repeats 3]
+    python benchmarks/bench_kernel_memory.py --notebooks
 
-Each repeat is a fresh Python process that does what a typical notebook of the
-course does: import Keras on TensorFlow, load the 8x8 digits, and train the
-course's small MLP (64 -> 32 ReLU -> 10 softmax) for 20 epochs.  It prints the
-process's peak resident set size (``ru_maxrss``) after the import and after
-training.  This is the figure behind the README's advice on JupyterHub memory.
+Each repeat is a fresh Python process, a stand-in for a learner's kernel: it imports
+Keras on TensorFlow, loads the 8x8 digits, and trains the course's small MLP
+(64 -> 32 ReLU -> 10 softmax) for 20 epochs.  It prints the process's peak resident
+set size (``ru_maxrss``) after the import and after training.
 
 A ``%%on_each_backend`` cell adds, while it runs, one fresh process per installed
 backend, all at once (:func:`course_lib.backends.on_each_backend`).  Then every such
 cell of the course runs that way, once, from the notebooks' folder; it prints each
-process's peak, their sum plus the kernel's peak (what the learner's memory limit
-must hold during the cell; an upper bound, because the peaks need not coincide and
-the processes share their libraries' pages), and the cell's wall time.
+process's peak, their sum plus the stand-in's peak (what the learner's memory limit
+must hold during the cell, roughly: the peaks need not coincide and the processes
+share their libraries' pages), and the cell's wall time.
+
+With ``--notebooks`` it runs each notebook top to bottom in a real Jupyter kernel
+instead and prints the kernel's peak after the last cell: what the stand-in leaves
+out (the earlier cells' data and models, ipykernel, matplotlib).
 """
 
 from __future__ import annotations
@@ -84,12 +88,38 @@ def measure() -> dict[str, float]:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
+def notebook_kernel_peak(path: Path) -> float:
+    """Peak RSS (MiB) of a real Jupyter kernel that ran the notebook ``path`` top to
+    bottom (its ``%%on_each_backend`` children are separate processes, not counted)."""
+    from nbclient import NotebookClient
+
+    from course_lib.notebook import TF_ENVIRONMENT
+
+    os.environ.update(TF_ENVIRONMENT | {"PYTHONHASHSEED": "0", "KERAS_BACKEND": "tensorflow"})
+    notebook = nbformat.read(path, as_version=4)
+    notebook.cells.append(nbformat.v4.new_code_cell(REPORT_PEAK))
+    resources = {"metadata": {"path": str(path.parent)}}
+    NotebookClient(notebook, kernel_name="python3", timeout=900, resources=resources).execute()
+    return json.loads(notebook.cells[-1].outputs[-1]["text"].strip().splitlines()[-1])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--notebooks",
+        action="store_true",
+        help="instead: run every notebook in a real kernel and print the kernel's peak",
+    )
     args = parser.parse_args()
+    if args.notebooks:
+        print("| notebook | kernel's peak RSS after the whole notebook (MiB) |")
+        print("|---|---|")
+        for path in sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")):
+            print(f"| {path.stem} | {notebook_kernel_peak(path):.0f} |", flush=True)
+        return
     runs = [measure() for _ in range(args.repeats)]
     print("| run | peak RSS after importing Keras (MiB) | peak RSS after training (MiB) |")
     print("|---|---|---|")
