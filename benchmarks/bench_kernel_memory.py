@@ -52,7 +52,9 @@ REPORT_PEAK = """
 import json as _json, resource as _resource
 print(_json.dumps(_resource.getrusage(_resource.RUSAGE_SELF).ru_maxrss / 1024))
 """
-NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = ROOT / "notebooks"
+sys.path.insert(0, str(ROOT / "scripts"))
 MAGIC = "%%on_each_backend"
 
 
@@ -68,7 +70,7 @@ def backend_cells() -> list[tuple[str, int, str]]:
 
 def measure_cell(code: str) -> tuple[dict[str, float], float]:
     """Peak RSS (MiB) of each installed backend's process running ``code`` as
-    ``%%on_each_backend`` does (all at once, from the notebooks' folder), and the wall time."""
+    ``%%on_each_backend`` does (all at once, in the current folder), and the wall time."""
     from course_lib.backends import on_each_backend
 
     start = time.perf_counter()
@@ -90,17 +92,12 @@ def measure() -> dict[str, float]:
 
 def notebook_kernel_peak(path: Path) -> float:
     """Peak RSS (MiB) of a real Jupyter kernel that ran the notebook ``path`` top to
-    bottom (its ``%%on_each_backend`` children are separate processes, not counted)."""
-    from nbclient import NotebookClient
+    bottom on TensorFlow (its ``%%on_each_backend`` children are separate processes,
+    not counted)."""
+    from notebooks import run  # scripts/notebooks.py: the test suite's kernel settings
 
-    from course_lib.notebook import TF_ENVIRONMENT
-
-    os.environ.update(TF_ENVIRONMENT | {"PYTHONHASHSEED": "0", "KERAS_BACKEND": "tensorflow"})
-    notebook = nbformat.read(path, as_version=4)
-    notebook.cells.append(nbformat.v4.new_code_cell(REPORT_PEAK))
-    resources = {"metadata": {"path": str(path.parent)}}
-    NotebookClient(notebook, kernel_name="python3", timeout=900, resources=resources).execute()
-    return json.loads(notebook.cells[-1].outputs[-1]["text"].strip().splitlines()[-1])
+    executed, _ = run(path, "tensorflow", timeout=900, then=(REPORT_PEAK,))
+    return json.loads(executed.cells[-1].outputs[-1]["text"].strip().splitlines()[-1])
 
 
 def main() -> None:

@@ -56,17 +56,17 @@ def run_on_backend(code: str, backend: str, timeout: float = 300.0) -> str:
 
     The process gets the notebook's quiet, deterministic settings
     (:data:`course_lib.notebook.TF_ENVIRONMENT`), ``KERAS_BACKEND``, and
-    waits that do not spin (:data:`course_lib.notebook.SHARED_CPU_ENVIRONMENT`:
+    waits that do not spin (:func:`course_lib.notebook.shared_cpu_environment`:
     the backends run at the same time).
     Raises ``RuntimeError`` with the process' error output if ``code`` fails.
     """
-    from course_lib.notebook import SHARED_CPU_ENVIRONMENT, TF_ENVIRONMENT
+    from course_lib.notebook import TF_ENVIRONMENT, shared_cpu_environment
 
     if not is_installed(backend):
         raise RuntimeError(f"{backend} is not installed ({INSTALL_HINT[backend]}).")
     environment = (
-        SHARED_CPU_ENVIRONMENT
-        | os.environ
+        os.environ
+        | shared_cpu_environment()
         | TF_ENVIRONMENT
         | {
             "KERAS_BACKEND": backend,

@@ -42,9 +42,16 @@ TF_ENVIRONMENT = {"TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0"}
 #: PyTorch kernels training at once on two cores then spin against each other:
 #: notebook 04 beside notebook 12 took 812 s instead of 116 s alone, and 155 s with
 #: ``PASSIVE`` (sleep at once).  How threads wait changes no number a notebook
-#: prints.  A value the user set is kept, except in the grader, whose children get
-#: only its own list.
+#: prints.  :func:`shared_cpu_environment` keeps a value the user set; the grader
+#: does not (its children get only its own list).
 SHARED_CPU_ENVIRONMENT = {"OMP_WAIT_POLICY": "PASSIVE"}
+
+
+def shared_cpu_environment() -> dict[str, str]:
+    """:data:`SHARED_CPU_ENVIRONMENT`, with any value the user already set instead."""
+    return {
+        key: os.environ.get(key, value) for key, value in SHARED_CPU_ENVIRONMENT.items()
+    }
 
 
 def quiet_tensorflow() -> None:

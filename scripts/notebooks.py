@@ -40,7 +40,7 @@ from pathlib import Path
 
 import nbformat
 
-from course_lib.notebook import SHARED_CPU_ENVIRONMENT, TF_ENVIRONMENT
+from course_lib.notebook import TF_ENVIRONMENT, shared_cpu_environment
 
 KEPT_CELL_METADATA = {"tags", "nbgrader", "slideshow"}
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
@@ -180,22 +180,23 @@ def problems(notebook: nbformat.NotebookNode, path: Path | None = None) -> list[
     return found
 
 
-def run(path: Path, backend: str = "tensorflow", timeout: int = 600) -> tuple[nbformat.NotebookNode, float]:
+def run(
+    path: Path, backend: str = "tensorflow", timeout: int = 600, *, then: tuple[str, ...] = ()
+) -> tuple[nbformat.NotebookNode, float]:
     """``path`` executed top to bottom in a fresh kernel on a Keras ``backend``, and the wall time.
 
+    The code cells in ``then`` run after the notebook's own (a benchmark's probes).
     Errors stop the run, except in cells tagged ``raises-exception``."""
     from nbclient import NotebookClient
 
     environment = (
-        SHARED_CPU_ENVIRONMENT
-        | {key: os.environ[key] for key in SHARED_CPU_ENVIRONMENT if key in os.environ}
-        | TF_ENVIRONMENT
-        | {"PYTHONHASHSEED": "0", "KERAS_BACKEND": backend}
+        shared_cpu_environment() | TF_ENVIRONMENT | {"PYTHONHASHSEED": "0", "KERAS_BACKEND": backend}
     )
     saved = {key: os.environ.get(key) for key in environment}
     os.environ.update(environment)  # the kernel inherits this process' environment
     try:
         notebook = nbformat.read(path, as_version=4)
+        notebook.cells.extend(nbformat.v4.new_code_cell(code) for code in then)
         resources = {"metadata": {"path": str(path.parent)}}
         client = NotebookClient(notebook, kernel_name="python3", timeout=timeout, resources=resources)
         start = time.perf_counter()

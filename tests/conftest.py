@@ -1,5 +1,5 @@
 """Shared test setup: silence TensorFlow's C++ logs before anything imports it, let
-OpenMP's idle threads sleep (:data:`course_lib.notebook.SHARED_CPU_ENVIRONMENT`), and
+OpenMP's idle threads sleep (:func:`course_lib.notebook.shared_cpu_environment`), and
 mark the tests.
 
 The kernels that nbval starts for the notebooks inherit this environment.
@@ -31,12 +31,11 @@ from pathlib import Path
 
 import pytest
 
-from course_lib.notebook import SHARED_CPU_ENVIRONMENT, quiet_tensorflow
+from course_lib.notebook import quiet_tensorflow, shared_cpu_environment
 
 quiet_tensorflow()
 # pytest -n 2 runs two notebooks (kernels, graders, backends) at once on CI's two cores.
-for key, value in SHARED_CPU_ENVIRONMENT.items():
-    os.environ.setdefault(key, value)
+os.environ.update(shared_cpu_environment())
 
 ROOT = Path(__file__).resolve().parents[1]
 
